@@ -1,0 +1,95 @@
+# blrchol top-level Makefile.
+#   make run     install missing Debian packages (as root), configure, build, run a default solve
+#   make check   the same set-up, then the whole test suite
+#   make         build ./blrchol (runs ./configure first if needed)
+# Configure options for clusters go in CONFIGURE_FLAGS, e.g.
+#   make CONFIGURE_FLAGS="--with-starpu=/opt/starpu MPICC=/opt/mpi/bin/mpicc"
+
+.DEFAULT_GOAL := all
+SHELL := /bin/bash
+
+# ---- set-up ---------------------------------------------------------------
+NO_CONFIG_GOALS := clean distclean deps
+ifneq ($(filter-out $(NO_CONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)
+include config.mk
+endif
+
+config.mk: configure.ac config.mk.in
+	@scripts/install-deps.sh
+	autoconf -f
+	./configure $(CONFIGURE_FLAGS)
+
+.PHONY: deps
+deps:
+	@scripts/install-deps.sh
+
+# ---- sources ----------------------------------------------------------------
+# t_*.c are precision-generic: each is compiled twice, for d and for z.
+MODULES := common bem compression kernels memctl solver
+GENERIC := $(wildcard $(addsuffix /t_*.c,$(MODULES)))
+PLAIN := $(filter-out $(GENERIC) solver/main.c,$(wildcard $(addsuffix /*.c,$(MODULES))))
+LIB_OBJ := $(PLAIN:%.c=build/%.o) $(GENERIC:%.c=build/%_d.o) $(GENERIC:%.c=build/%_z.o)
+TEST_SRC := $(wildcard tests/*.c tests/unit/*.c tests/mpi/*.c)
+TEST_OBJ := $(TEST_SRC:%.c=build/%.o)
+
+WARN := -Wall -Wextra -Wno-unused-parameter
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(CPPFLAGS) $(STARPU_CFLAGS) $(BLAS_CFLAGS) -I.
+ALL_LIBS = $(STARPU_LIBS) $(BLAS_LIBS) $(LIBS) -lm -lpthread
+
+all: blrchol
+
+build/libblrchol.a: $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+blrchol: build/solver/main.o build/libblrchol.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
+
+build/%.o: %.c config.mk
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+build/%_d.o: %.c config.mk
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DPRECISION_D -MMD -MP -c $< -o $@
+
+build/%_z.o: %.c config.mk
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DPRECISION_Z -MMD -MP -c $< -o $@
+
+build/tests/%.o: tests/%.c config.mk
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CRITERION_CFLAGS) -MMD -MP -c $< -o $@
+
+build/run_tests: $(TEST_OBJ) build/libblrchol.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CRITERION_LIBS) $(ALL_LIBS)
+
+-include $(shell find build -name '*.d' 2>/dev/null)
+
+# ---- running ------------------------------------------------------------------
+# mpirun as root needs --allow-run-as-root; more ranks than cores need
+# --oversubscribe.  One StarPU worker per rank keeps ranks x workers near
+# the core count of a small machine; override RUN_ENV on a real node.
+MPIRUN ?= mpirun
+MPIRUN_FLAGS ?= --oversubscribe $(if $(filter 0,$(shell id -u)),--allow-run-as-root)
+NP ?= 4
+RUN_ARGS ?= -n 20000 --geometry sphere --kernel laplace --check
+RUN_ENV ?= -x STARPU_NCPU=1 -x STARPU_SILENT=1
+export BLRCHOL_MPIRUN = $(MPIRUN) $(MPIRUN_FLAGS)
+
+.PHONY: all run check unit clean distclean
+run: blrchol
+	$(MPIRUN) $(MPIRUN_FLAGS) $(RUN_ENV) -np $(NP) ./blrchol $(RUN_ARGS)
+
+# Tests run one at a time: several of them start mpirun with several ranks.
+# TEST_FILTER narrows the run, e.g. make check TEST_FILTER='lowrank/*'.
+TEST_FILTER ?= *
+check: blrchol build/run_tests
+	@test "$(HAVE_CRITERION)" = yes || { echo "blrchol: Criterion not found: install libcriterion-dev or pass --with-criterion=DIR to configure" >&2; exit 1; }
+	build/run_tests --jobs 1 --filter '$(TEST_FILTER)'
+
+clean:
+	rm -rf build blrchol
+
+distclean: clean
+	rm -rf config.mk config.log config.status configure autom4te.cache

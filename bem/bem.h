@@ -1,0 +1,54 @@
+/*
+ * bem.h: the reference matrices of shared/spec/matrices.md.  A problem is a
+ * point set with weights plus a kernel; entries are produced on demand, a
+ * block at a time, in the ORIGINAL numbering of the points.  No StarPU, no
+ * MPI: a user who brings their own BEM kernel touches this module only.
+ */
+#ifndef BLRCHOL_BEM_H
+#define BLRCHOL_BEM_H
+
+#include <complex.h>
+
+typedef enum { BEM_SPHERE, BEM_CYLINDER, BEM_GRID2D } bem_geometry_t;
+typedef enum { BEM_LAPLACE, BEM_HELMHOLTZ, BEM_HERMITIAN, BEM_SQEXP } bem_kernel_t;
+
+typedef struct bem_problem {
+    int n;                   /* number of unknowns (points) */
+    bem_geometry_t geometry;
+    bem_kernel_t kernel;
+    double *points;          /* 3 n coordinates, point i at points[3i..3i+2] */
+    double weight;           /* w: surface element per point */
+    double radius;           /* R = sqrt(w / pi): equivalent disc radius */
+    double area;             /* total area of the surface (1 for grid2d) */
+    double wavenumber;       /* k, helmholtz and hermitian */
+    double beta;             /* sqexp correlation length */
+} bem_problem_t;
+
+/* Parse a name ("sphere", "cylinder", "grid2d"; "laplace", "helmholtz",
+ * "hermitian", "sqexp"): 0 on success, -1 for an unknown name. */
+int bem_geometry_parse(const char *name, bem_geometry_t *out);
+int bem_kernel_parse(const char *name, bem_kernel_t *out);
+const char *bem_geometry_name(bem_geometry_t g);
+const char *bem_kernel_name(bem_kernel_t k);
+
+/* 1 when the kernel's entries are complex (helmholtz, hermitian). */
+int bem_kernel_is_complex(bem_kernel_t k);
+/* 1 when the matrix is Hermitian (factorised L L^H), 0 when it is
+ * (real or complex) symmetric (factorised L L^T). */
+int bem_kernel_is_hermitian(bem_kernel_t k);
+
+/* Build the points, weight, radius, area and default parameters
+ * (wavenumber 2 pi sqrt(n / area) / 10, beta 0.1).  0, or -1 when n < 1 or
+ * memory runs out. */
+int bem_problem_init(bem_problem_t *p, int n, bem_geometry_t geometry, bem_kernel_t kernel);
+void bem_problem_free(bem_problem_t *p);
+
+/* Fill out[r + c*ld] = A(rows[r], cols[c]) for r < m, c < ncols.
+ * _d for real kernels, _z for complex ones (the caller picks by
+ * bem_kernel_is_complex). */
+void bem_assemble_d(const bem_problem_t *p, const int *rows, int m, const int *cols, int ncols,
+                    double *out, int ld);
+void bem_assemble_z(const bem_problem_t *p, const int *rows, int m, const int *cols, int ncols,
+                    double complex *out, int ld);
+
+#endif

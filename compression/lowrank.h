@@ -1,0 +1,47 @@
+/*
+ * lowrank.h: low-rank algebra on tiles (compression/t_lowrank.c,
+ * compression/t_compress.c), one precision-generic source instantiated for
+ * d (double) and z (double complex).
+ *
+ * Conventions for every function below:
+ * - `conj` = 1: the tile is U V^H (Hermitian matrices); 0: U V^T.
+ * - `tol` is an ABSOLUTE Frobenius-norm threshold: a tile is truncated so
+ *   that ||T - U V^*||_F <= tol (the solver passes eps ||A||_F / nt).
+ * - A result whose rank passes min(m, n) / 2 is stored dense instead
+ *   (DESIGN.md: it is cheaper).
+ * - Storage is reallocated through tile_mem; return 0, or -1 when tile_mem
+ *   refuses (the tile is then left valid, though possibly unchanged).
+ */
+#ifndef BLRCHOL_LOWRANK_H
+#define BLRCHOL_LOWRANK_H
+
+#include <complex.h>
+#include "tile.h"
+
+/* Entries of one tile, in tile-local coordinates: out[r + c ld] =
+ * T(row0 + r, col0 + c), r < nrows, c < ncols.  Scalars are double or
+ * double complex according to the instantiation that calls it. */
+typedef void (*lr_assemble_fn)(void *ctx, int row0, int nrows, int col0, int ncols, void *out, int ld);
+
+#define LOWRANK_DECLARE(SUFFIX, SCALAR)                                                              \
+    /* Recompress a low-rank tile in place at tol (QR of U and V, SVD of the core). */              \
+    int lr_truncate_##SUFFIX(tile_t *t, double tol, int conj);                                       \
+    /* Dense tile -> low-rank at tol by SVD, when the rank is at most min(m,n)/2. */                 \
+    int lr_compress_dense_##SUFFIX(tile_t *t, double tol, int conj);                                 \
+    /* Low-rank tile -> dense. */                                                                    \
+    int lr_to_dense_##SUFFIX(tile_t *t, int conj);                                                   \
+    /* t (m, n, elem_size set, no storage) <- the tile given by `assemble`, compressed at tol.       \
+     * _aca: adaptive cross approximation with partial pivoting, then recompression; falls back      \
+     * to dense assembly when it stalls; never forms the dense tile otherwise.                       \
+     * _svd: dense assembly, then lr_compress_dense. */                                              \
+    int lr_compress_aca_##SUFFIX(tile_t *t, lr_assemble_fn assemble, void *ctx, double tol, int conj); \
+    int lr_compress_svd_##SUFFIX(tile_t *t, lr_assemble_fn assemble, void *ctx, double tol, int conj); \
+    /* C <- C + alpha X Y^*, X m x k (ld ldx), Y n x k (ld ldy).  Dense C: one gemm.  Low-rank C:    \
+     * stack the factors and recompress at tol (dense when the rank passes min(m,n)/2). */           \
+    int lr_add_product_##SUFFIX(tile_t *c, int k, const SCALAR *x, int ldx, const SCALAR *y, int ldy, \
+                                SCALAR alpha, double tol, int conj);
+
+LOWRANK_DECLARE(d, double)
+LOWRANK_DECLARE(z, double complex)
+
+#endif

@@ -1,0 +1,44 @@
+/*
+ * tile_kernels.h: the Cholesky and triangular-solve kernels on tiles, as
+ * plain functions on plain data (PLASMA core_blas style): testable without
+ * the runtime.  The StarPU codelets (kernels/codelets.c) only unpack their
+ * buffers and call these.  One precision-generic source per kernel
+ * (kernels/t_*.c), instantiated for d and z.
+ *
+ * `conj` = 1: Hermitian (A = L L^H, low-rank tiles are U V^H); 0: real or
+ * complex symmetric (A = L L^T, tiles U V^T).  Diagonal tiles are always
+ * dense; off-diagonal tiles dense or low-rank.  `tol` is the absolute
+ * per-tile Frobenius threshold used for recompression.
+ * Return values: 0 on success; -1 when tile_mem refused memory.
+ */
+#ifndef BLRCHOL_TILE_KERNELS_H
+#define BLRCHOL_TILE_KERNELS_H
+
+#include <complex.h>
+#include "../compression/tile.h"
+
+#define TILE_KERNELS_DECLARE(SUFFIX, SCALAR)                                                         \
+    /* A <- L with A = L L^* (lower triangle; the strict upper triangle is left as it was).          \
+     * > 0: the leading minor of that order (1-based) is not positive definite. */                   \
+    int tile_potrf_##SUFFIX(tile_t *a, int conj);                                                    \
+    /* A <- A L^{-*}, L the dense lower factor of a diagonal tile.  Low-rank A: only V changes. */   \
+    int tile_trsm_##SUFFIX(tile_t *a, const tile_t *l, int conj);                                    \
+    /* C <- C - A A^* on the lower triangle of the dense diagonal tile C. */                         \
+    int tile_syrk_##SUFFIX(tile_t *c, const tile_t *a, int conj);                                    \
+    /* C <- C - A B^*, recompressing a low-rank C at tol. */                                         \
+    int tile_gemm_##SUFFIX(tile_t *c, const tile_t *a, const tile_t *b, double tol, int conj);       \
+    /* x <- L^{-1} x (adjoint = 0) or L^{-*} x (adjoint = 1), L dense lower, x of length L->m. */    \
+    void tile_trsv_##SUFFIX(const tile_t *l, SCALAR *x, int conj, int adjoint);                      \
+    /* y <- y - A x (adjoint = 0; x of length n, y of length m) or y <- y - A^* x (adjoint = 1;       \
+     * x of length m, y of length n). */                                                             \
+    void tile_gemv_##SUFFIX(const tile_t *a, const SCALAR *x, SCALAR *y, int conj, int adjoint);
+
+TILE_KERNELS_DECLARE(d, double)
+TILE_KERNELS_DECLARE(z, double complex)
+
+/* Flops really executed by the kernels since the last reset (all threads). */
+void kernel_flops_add(double flops);
+double kernel_flops_total(void);
+void kernel_flops_reset(void);
+
+#endif

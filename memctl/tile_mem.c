@@ -1,0 +1,87 @@
+#include "tile_mem.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+
+static atomic_size_t actual_bytes;
+static atomic_size_t peak_bytes;
+static atomic_size_t capacity_bytes;
+static atomic_int refused;
+static size_t refused_request, refused_held;
+static void (*observer_fn)(size_t actual);
+
+void tile_mem_set_capacity(size_t bytes) { atomic_store(&capacity_bytes, bytes); }
+size_t tile_mem_capacity(void) { return atomic_load(&capacity_bytes); }
+size_t tile_mem_actual(void) { return atomic_load(&actual_bytes); }
+size_t tile_mem_peak(void) { return atomic_load(&peak_bytes); }
+void tile_mem_set_observer(void (*observer)(size_t actual)) { observer_fn = observer; }
+
+static void note_peak(size_t now)
+{
+    size_t peak = atomic_load(&peak_bytes);
+    while (now > peak && !atomic_compare_exchange_weak(&peak_bytes, &peak, now))
+        ;
+}
+
+void *tile_mem_alloc(size_t bytes)
+{
+    if (bytes == 0)
+        return NULL;
+    size_t cap = atomic_load(&capacity_bytes);
+    /* Claim the bytes first so that two threads cannot both squeeze under
+     * the capacity. */
+    size_t before = atomic_fetch_add(&actual_bytes, bytes);
+    if (cap && before + bytes > cap) {
+        atomic_fetch_sub(&actual_bytes, bytes);
+        int expected = 0;
+        if (atomic_compare_exchange_strong(&refused, &expected, 1)) {
+            refused_request = bytes;
+            refused_held = before;
+        }
+        return NULL;
+    }
+    void *ptr = malloc(bytes);
+    if (!ptr) {
+        atomic_fetch_sub(&actual_bytes, bytes);
+        int expected = 0;
+        if (atomic_compare_exchange_strong(&refused, &expected, 1)) {
+            refused_request = bytes;
+            refused_held = before;
+        }
+        return NULL;
+    }
+    note_peak(before + bytes);
+    if (observer_fn)
+        observer_fn(before + bytes);
+    return ptr;
+}
+
+void tile_mem_free(void *ptr, size_t bytes)
+{
+    if (!ptr)
+        return;
+    free(ptr);
+    size_t after = atomic_fetch_sub(&actual_bytes, bytes) - bytes;
+    if (observer_fn)
+        observer_fn(after);
+}
+
+int tile_mem_refused(size_t *requested, size_t *held)
+{
+    if (!atomic_load(&refused))
+        return 0;
+    if (requested)
+        *requested = refused_request;
+    if (held)
+        *held = refused_held;
+    return 1;
+}
+
+void tile_mem_reset(void)
+{
+    atomic_store(&actual_bytes, 0);
+    atomic_store(&peak_bytes, 0);
+    atomic_store(&capacity_bytes, 0);
+    atomic_store(&refused, 0);
+    observer_fn = NULL;
+}
