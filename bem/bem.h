@@ -22,6 +22,7 @@ typedef struct bem_problem {
     double area;             /* total area of the surface (1 for grid2d) */
     double wavenumber;       /* k, helmholtz and hermitian */
     double beta;             /* sqexp correlation length */
+    double diagonal_shift;   /* added to every A_ii (0 by default) */
 } bem_problem_t;
 
 /* Parse a name ("sphere", "cylinder", "grid2d"; "laplace", "helmholtz",

@@ -1,2 +1,529 @@
+/*
+ * main.c: the blrchol command.  One MPI rank per process; every rank builds
+ * the same geometry and clustering, generates and compresses the tiles it
+ * owns, then all ranks submit the same sequential task flow.
+ * Exit codes: 0 ok, 2 bad input (options, not positive definite),
+ * 3 out of memory (--node-mem), 1 anything else.
+ */
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
-int main(void) { puts("blrchol: not yet"); return 0; }
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <mpi.h>
+#include <starpu.h>
+#include <starpu_mpi.h>
+#ifdef HAVE_OPENBLAS_SET_NUM_THREADS
+#include <cblas.h>
+#endif
+
+#include "algorithms.h"
+#include "check.h"
+#include "desc.h"
+#include "options.h"
+#include "problem.h"
+#include "progress.h"
+#include "report.h"
+#include "../kernels/tile_interface.h"
+#include "../kernels/tile_kernels.h"
+#include "../memctl/memctl.h"
+#include "../memctl/tile_mem.h"
+
+enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_OOM = 3 };
+
+struct run {
+    options_t opt;
+    int rank, nranks, p, q, workers;
+    MPI_Comm comm;        /* our own collectives, apart from StarPU-MPI's traffic */
+    problem_t problem;
+    desc_t A;
+    struct kernel_args args;
+    report_t report;
+    void *b, *x;          /* full vectors, original numbering */
+    FILE *trace;
+};
+
+static double wall(MPI_Comm comm)
+{
+    MPI_Barrier(comm);
+    return MPI_Wtime();
+}
+
+/* Most square grid: the largest divisor of nranks not above sqrt(nranks). */
+static int default_grid_rows(int nranks)
+{
+    int p = (int)sqrt((double)nranks);
+    while (p > 1 && nranks % p)
+        p--;
+    return p < 1 ? 1 : p;
+}
+
+/* A fixed pseudo-random right-hand side in [-1, 1] (splitmix64), the same
+ * on every rank and for every grid. */
+static void make_rhs(void *b, int n, int is_complex, unsigned long seed)
+{
+    uint64_t state = seed * 0x9E3779B97F4A7C15ull + 1;
+    double *reals = b;
+    for (long k = 0; k < (long)n * (is_complex ? 2 : 1); k++) {
+        uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+        z ^= z >> 31;
+        reals[k] = 2.0 * ((z >> 11) * 0x1.0p-53) - 1.0;
+    }
+}
+
+/* ---- memctl glue: the hooks StarPU's threads call ------------------------ */
+
+static int memctl_reserve_hook(long index, size_t dense_bytes)
+{
+    return memctl_reserve_remote((int)index, dense_bytes);
+}
+static void memctl_received_hook(int index, size_t bytes) { memctl_received(index, bytes); }
+static void memctl_released_hook(int index) { memctl_released(index); }
+static void memctl_resized_hook(int index, size_t bytes) { memctl_local_set(index, bytes); }
+/* Nothing submitted is left to run: waiting for memory would never end. */
+static int runtime_idle(void) { return starpu_task_nsubmitted() == 0; }
+
+static int setup_memctl(struct run *r)
+{
+    options_t *opt = &r->opt;
+    size_t capacity = opt->node_mem;
+    if (!capacity) {
+        /* The machine's memory shared by the ranks on this node. */
+        MPI_Comm node;
+        int ranks_here = 1;
+        MPI_Comm_split_type(r->comm, MPI_COMM_TYPE_SHARED, r->rank, MPI_INFO_NULL, &node);
+        MPI_Comm_size(node, &ranks_here);
+        MPI_Comm_free(&node);
+        capacity = (size_t)sysconf(_SC_PHYS_PAGES) * (size_t)sysconf(_SC_PAGESIZE) / ranks_here;
+    }
+    tile_mem_set_capacity(opt->node_mem);
+    size_t high = opt->mem_high ? opt->mem_high : capacity / 4 * 3;
+    size_t low = opt->mem_low ? opt->mem_low : (size_t)(capacity * 0.66);
+    if (low > high)
+        low = high;
+    r->report.mem_high = (double)high;
+    r->report.mem_low = (double)low;
+    if (opt->trace_path) {
+        char path[4096];
+        /* One file per rank unless there is only one. */
+        if (r->nranks > 1)
+            snprintf(path, sizeof path, "%s.%d", opt->trace_path, r->rank);
+        else
+            snprintf(path, sizeof path, "%s", opt->trace_path);
+        r->trace = fopen(path, "w");
+        if (!r->trace) {
+            snprintf(r->report.error, sizeof r->report.error, "cannot write the trace file %.400s", path);
+            return -1;
+        }
+    }
+    memctl_config_t cfg = {.enabled = opt->memctl, .high = high, .low = low, .growth_margin = opt->growth_margin,
+                           .ntiles = (int)r->A.ntiles, .rank = r->rank, .runtime_idle = runtime_idle,
+                           .trace = r->trace};
+    if (memctl_init(&cfg) != 0) {
+        snprintf(r->report.error, sizeof r->report.error, "cannot initialise memctl");
+        return -1;
+    }
+    tile_interface_set_hooks(memctl_received_hook, memctl_released_hook, memctl_resized_hook);
+    blr_set_reserve_hook(memctl_reserve_hook);
+    return 0;
+}
+
+/* ---- statistics over the tiles this rank owns --------------------------- */
+
+struct tile_stats {
+    double bytes, rank_sum, offdiag;
+    int rank_max;
+};
+
+static void tile_statistics(desc_t *A, struct tile_stats *out, MPI_Comm comm)
+{
+    double local[3] = {0, 0, 0};
+    int local_max = 0;
+    for (int j = 0; j < A->nt; j++)
+        for (int i = j; i < A->nt; i++) {
+            if (!desc_is_mine(A, i, j))
+                continue;
+            const tile_t *t = tile_interface_get(desc_tile(A, i, j));
+            local[0] += tile_payload_bytes(t);
+            if (i == j)
+                continue;
+            int rank = tile_is_dense(t) ? (t->m < t->n ? t->m : t->n) : t->rank;
+            local[1] += rank;
+            local[2] += 1;
+            if (rank > local_max)
+                local_max = rank;
+        }
+    double total[3];
+    MPI_Allreduce(local, total, 3, MPI_DOUBLE, MPI_SUM, comm);
+    MPI_Allreduce(&local_max, &out->rank_max, 1, MPI_INT, MPI_MAX, comm);
+    out->bytes = total[0];
+    out->rank_sum = total[1];
+    out->offdiag = total[2];
+}
+
+/* Tasks this rank runs in the factorisation (progress denominator), in
+ * the order blr_potrf submits them. */
+static long count_factor_tasks(const desc_t *A)
+{
+    long count = 0;
+    for (int j = 0; j < A->nt; j++) {
+        count += desc_is_mine(A, j, j);                 /* POTRF */
+        for (int i = j + 1; i < A->nt; i++) {
+            count += desc_is_mine(A, i, j);             /* TRSM */
+            count += desc_is_mine(A, i, i);             /* SYRK */
+            for (int k = j + 1; k < i; k++)
+                count += desc_is_mine(A, i, k);         /* GEMM */
+        }
+    }
+    return count;
+}
+
+/* ---- the run ---------------------------------------------------------------- */
+
+/* Agree across ranks on the worst outcome so far: 0 ok, 1 not positive
+ * definite, 2 out of memory. */
+static int agree_failure(struct run *r, int local)
+{
+    int global = 0;
+    MPI_Allreduce(&local, &global, 1, MPI_INT, MPI_MAX, r->comm);
+    return global;
+}
+
+static int gather_solution(struct run *r)
+{
+    desc_t *A = &r->A;
+    const int is_complex = r->problem.is_complex;
+    const size_t esz = r->problem.elem_size;
+    char *permuted = calloc(A->n, esz);
+    for (int i = 0; i < A->nt; i++) {
+        if (!desc_is_mine(A, i, i))
+            continue;
+        starpu_data_handle_t h = desc_vector(A, i);
+        starpu_data_acquire(h, STARPU_R);
+        memcpy(permuted + (size_t)i * A->nb * esz, A->x_home[i], desc_tile_rows(A, i) * esz);
+        starpu_data_release(h);
+    }
+    /* Each piece is non-zero on exactly one rank: a sum gathers them. */
+    MPI_Allreduce(MPI_IN_PLACE, permuted, A->n * (is_complex ? 2 : 1), MPI_DOUBLE, MPI_SUM, r->comm);
+    for (int k = 0; k < A->n; k++)
+        memcpy((char *)r->x + (size_t)r->problem.perm[k] * esz, permuted + (size_t)k * esz, esz);
+    free(permuted);
+    return 0;
+}
+
+static void load_rhs(struct run *r)
+{
+    desc_t *A = &r->A;
+    const size_t esz = r->problem.elem_size;
+    for (int i = 0; i < A->nt; i++) {
+        if (!desc_is_mine(A, i, i))
+            continue;
+        starpu_data_handle_t h = desc_vector(A, i);
+        starpu_data_acquire(h, STARPU_W);
+        for (int k = 0; k < desc_tile_rows(A, i); k++)
+            memcpy((char *)A->x_home[i] + k * esz, (char *)r->b + (size_t)r->problem.perm[i * A->nb + k] * esz, esz);
+        starpu_data_release(h);
+    }
+}
+
+static int run_solver(struct run *r)
+{
+    options_t *opt = &r->opt;
+    report_t *rep = &r->report;
+    const int verbose = r->rank == 0 && !opt->quiet;
+    double t0 = wall(r->comm);
+
+    if (problem_init(&r->problem, opt->n, opt->geometry, opt->kernel, opt->nb) != 0) {
+        snprintf(rep->error, sizeof rep->error, "cannot build the problem (out of memory?)");
+        return EXIT_FAILED;
+    }
+    r->problem.bem.diagonal_shift = opt->diagonal_shift;
+    desc_init(&r->A, opt->n, opt->nb, r->p, r->q, r->problem.elem_size, MPI_COMM_WORLD);
+    desc_t *A = &r->A;
+    rep->nt = A->nt;
+    rep->precision = r->problem.is_complex ? "z" : "d";
+    rep->dense_bytes = (double)A->n * (A->n + 1) / 2 * r->problem.elem_size;
+    if (setup_memctl(r) != 0)
+        return EXIT_FAILED;
+
+    r->args = (struct kernel_args){.is_complex = r->problem.is_complex, .conj = r->problem.conj,
+                                   .build = opt->dense ? TILE_BUILD_DENSE : opt->compress,
+                                   .source = &r->problem.source};
+    /* eps is relative to ||A||_F; each of the nt^2 tiles may carry
+     * eps ||A||_F / nt (spec/matrices.md). */
+    rep->norm_a_estimate = problem_norm_estimate(&r->problem, A, 8, r->comm);
+    r->args.tol = opt->dense ? 0 : opt->eps * rep->norm_a_estimate / A->nt;
+    double t1 = wall(r->comm);
+    rep->time_generate = t1 - t0;
+    if (verbose)
+        fprintf(stderr, "blrchol: %s %s n=%d: %d x %d tiles of %d on %d x %d ranks, ||A||_F ~ %.4g\n",
+                rep->kernel, rep->geometry, A->n, A->nt, A->nt, A->nb, r->p, r->q, rep->norm_a_estimate);
+
+    blr_generate(A, &r->args);
+    starpu_task_wait_for_all();
+    double t2 = wall(r->comm);
+    rep->time_compress = t2 - t1;
+    if (agree_failure(r, tile_mem_refused(NULL, NULL) ? 2 : 0))
+        return EXIT_OOM;
+    struct tile_stats initial;
+    tile_statistics(A, &initial, r->comm);
+    rep->rank_max_initial = initial.rank_max;
+    for (int j = 0; j < A->nt; j++)
+        for (int i = j; i < A->nt; i++)
+            if (desc_is_mine(A, i, j))
+                memctl_local_set((int)desc_index(A, i, j), tile_payload_bytes(tile_interface_get(desc_tile(A, i, j))));
+    if (verbose)
+        fprintf(stderr, "blrchol: tiles built in %.2f s: %.1f MiB (%.2f%% of dense), max rank %d\n",
+                rep->time_compress, initial.bytes / 1048576.0, 100 * initial.bytes / rep->dense_bytes,
+                initial.rank_max);
+
+    kernel_flops_reset();
+    progress_start("factor", count_factor_tasks(A), 5.0, !verbose);
+    int submitted = blr_potrf(A, &r->args);
+    starpu_task_wait_for_all();
+    starpu_mpi_wait_for_all(A->comm);
+    progress_stop();
+    double t3 = wall(r->comm);
+    rep->time_factor = t3 - t2;
+    int failure_tile = -1, failure_column = 0;
+    int local = tile_mem_refused(NULL, NULL) ? 2 : codelets_potrf_failure(&failure_tile, &failure_column) ? 1 : 0;
+    if (submitted != 0)
+        local = 3;
+    int failure = agree_failure(r, local);
+    if (failure == 3) {
+        snprintf(rep->error, sizeof rep->error,
+                 "the memory budget is too small for one task: a remote tile of up to %.1f MiB does not fit under "
+                 "--mem-high %.1f MiB (raise --mem-high/--node-mem or lower --nb)",
+                 (double)A->nb * A->nb * A->elem_size / 1048576.0, rep->mem_high / 1048576.0);
+        return EXIT_USAGE;
+    }
+    if (failure == 2)
+        return EXIT_OOM;
+    if (failure == 1) {
+        int global_tile = failure_tile;
+        MPI_Allreduce(&failure_tile, &global_tile, 1, MPI_INT, MPI_MAX, r->comm);
+        snprintf(rep->error, sizeof rep->error,
+                 "the matrix is not positive definite: POTRF failed on diagonal tile %d (rows %d..%d after "
+                 "clustering)%s",
+                 global_tile, global_tile * A->nb, global_tile * A->nb + desc_tile_rows(A, global_tile) - 1,
+                 opt->dense ? "" : "; a smaller --eps may help if the exact matrix is positive definite");
+        return EXIT_USAGE;
+    }
+    double flops = kernel_flops_total();
+    MPI_Allreduce(MPI_IN_PLACE, &flops, 1, MPI_DOUBLE, MPI_SUM, r->comm);
+    double dense_flops = (double)A->n * A->n * A->n / 3.0 * (r->problem.is_complex ? 4 : 1);
+    rep->gflops_factor = dense_flops / rep->time_factor * 1e-9;
+    rep->gflops_actual = flops / rep->time_factor * 1e-9;
+    struct tile_stats final;
+    tile_statistics(A, &final, r->comm);
+    rep->factor_bytes = final.bytes;
+    rep->compression_ratio = final.bytes / rep->dense_bytes;
+    rep->rank_mean = final.offdiag > 0 ? final.rank_sum / final.offdiag : 0;
+    rep->rank_max = final.rank_max;
+    if (verbose)
+        fprintf(stderr, "blrchol: factorised in %.2f s (%.1f Gflop/s dense-equivalent)\n", rep->time_factor,
+                rep->gflops_factor);
+
+    const size_t esz = r->problem.elem_size;
+    r->b = malloc((size_t)A->n * esz);
+    r->x = calloc(A->n, esz);
+    make_rhs(r->b, A->n, r->problem.is_complex, opt->seed);
+    load_rhs(r);
+    blr_solve(A, &r->args);
+    starpu_task_wait_for_all();
+    starpu_mpi_wait_for_all(A->comm);
+    gather_solution(r);
+    rep->time_solve = wall(r->comm) - t3;
+    return EXIT_OK;
+}
+
+/* One value per line, "re im" when complex; 0 on success (or no path). */
+static int write_vector(const char *path, const void *v, int n, int is_complex)
+{
+    if (!path)
+        return 0;
+    FILE *out = fopen(path, "w");
+    if (!out)
+        return -1;
+    const double *reals = v;
+    for (int k = 0; k < n; k++)
+        if (is_complex)
+            fprintf(out, "%.17g %.17g\n", reals[2 * k], reals[2 * k + 1]);
+        else
+            fprintf(out, "%.17g\n", reals[k]);
+    return fclose(out);
+}
+
+static void collect_memory(struct run *r)
+{
+    report_t *rep = &r->report;
+    memctl_stats_t stats;
+    memctl_get_stats(&stats);
+    struct rusage usage;
+    getrusage(RUSAGE_SELF, &usage);
+    double mine[3] = {(double)stats.peak_charged, (double)tile_mem_peak(), usage.ru_maxrss * 1024.0};
+    int shown = r->nranks < REPORT_MAX_RANKS ? r->nranks : REPORT_MAX_RANKS;
+    double *all = malloc(3 * sizeof(double) * r->nranks);
+    MPI_Allgather(mine, 3, MPI_DOUBLE, all, 3, MPI_DOUBLE, r->comm);
+    for (int k = 0; k < r->nranks; k++) {
+        if (k < shown) {
+            rep->rank_peak_charged[k] = all[3 * k];
+            rep->rank_peak_actual[k] = all[3 * k + 1];
+            rep->rank_peak_rss[k] = all[3 * k + 2];
+        }
+        rep->peak_charged_bytes = fmax(rep->peak_charged_bytes, all[3 * k]);
+        rep->peak_actual_bytes = fmax(rep->peak_actual_bytes, all[3 * k + 1]);
+        rep->peak_rss_bytes = fmax(rep->peak_rss_bytes, all[3 * k + 2]);
+    }
+    rep->nranks_reported = shown;
+    free(all);
+    long counts[3] = {stats.blocks, stats.overflows, stats.unreserved_receives};
+    MPI_Allreduce(MPI_IN_PLACE, counts, 3, MPI_LONG, MPI_SUM, r->comm);
+    rep->memctl_blocks = counts[0];
+    rep->memctl_overflows = counts[1];
+    rep->memctl_unreserved_receives = counts[2];
+    MPI_Allreduce(&stats.blocked_seconds, &rep->memctl_blocked_seconds, 1, MPI_DOUBLE, MPI_MAX, r->comm);
+}
+
+static void describe_oom(struct run *r)
+{
+    size_t requested = 0, held = 0;
+    int refused = tile_mem_refused(&requested, &held);
+    double mine[3] = {refused ? (double)r->rank : 1e300, (double)requested, (double)held};
+    double *all = malloc(3 * sizeof(double) * r->nranks);
+    MPI_Allgather(mine, 3, MPI_DOUBLE, all, 3, MPI_DOUBLE, r->comm);
+    int first = 0;
+    for (int k = 1; k < r->nranks; k++)
+        if (all[3 * k] < all[3 * first])
+            first = k;
+    snprintf(r->report.error, sizeof r->report.error,
+             "out of memory on rank %d: a %.0f-byte tile allocation would pass --node-mem %.0f bytes with %.0f "
+             "held (give more memory per rank, more ranks, or memory control)",
+             (int)all[3 * first], all[3 * first + 1], r->report.node_mem, all[3 * first + 2]);
+    free(all);
+}
+
+int main(int argc, char **argv)
+{
+    struct run r;
+    memset(&r, 0, sizeof r);
+    int provided;
+    MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided);
+    MPI_Comm_dup(MPI_COMM_WORLD, &r.comm);
+    MPI_Comm_rank(r.comm, &r.rank);
+    MPI_Comm_size(r.comm, &r.nranks);
+
+    int parsed = options_parse(&r.opt, argc, argv, r.rank == 0);
+    if (parsed) {
+        MPI_Finalize();
+        return parsed == 1 ? EXIT_OK : EXIT_USAGE;
+    }
+    options_t *opt = &r.opt;
+    r.p = opt->p ? opt->p : default_grid_rows(r.nranks);
+    const int nt = (opt->n + opt->nb - 1) / opt->nb;
+    const char *invalid = NULL;
+    char why[256];
+    if (r.nranks % r.p) {
+        snprintf(why, sizeof why, "-P %d does not divide the %d ranks (pick a divisor)", r.p, r.nranks);
+        invalid = why;
+    } else if (r.nranks > (long)nt * (nt + 1) / 2) {
+        snprintf(why, sizeof why, "%d ranks for only %d tiles (n=%d, nb=%d): use fewer ranks or a smaller --nb",
+                 r.nranks, nt * (nt + 1) / 2, opt->n, opt->nb);
+        invalid = why;
+    } else if (opt->nb > 16384) {
+        snprintf(why, sizeof why, "--nb %d is above 16384 (MPI messages must stay below 2 GiB)", opt->nb);
+        invalid = why;
+    }
+    if (invalid) {
+        if (r.rank == 0)
+            fprintf(stderr, "blrchol: %s\n", invalid);
+        MPI_Finalize();
+        return EXIT_USAGE;
+    }
+    r.q = r.nranks / r.p;
+
+#ifdef HAVE_OPENBLAS_SET_NUM_THREADS
+    openblas_set_num_threads(1); /* StarPU runs one task per core already */
+#endif
+    struct starpu_conf conf;
+    starpu_conf_init(&conf);
+    if (starpu_mpi_init_conf(&argc, &argv, 0, MPI_COMM_WORLD, &conf) != 0) {
+        if (r.rank == 0)
+            fprintf(stderr, "blrchol: StarPU-MPI failed to start (check STARPU_NCPU and the MPI installation)\n");
+        MPI_Abort(MPI_COMM_WORLD, EXIT_FAILED);
+    }
+    r.workers = (int)starpu_cpu_worker_get_count();
+
+    report_t *rep = &r.report;
+    rep->status = "ok";
+    rep->n = opt->n;
+    rep->nb = opt->nb;
+    rep->p = r.p;
+    rep->q = r.q;
+    rep->ranks = r.nranks;
+    rep->workers_per_rank = r.workers;
+    rep->kernel = bem_kernel_name(opt->kernel);
+    rep->geometry = bem_geometry_name(opt->geometry);
+    rep->compress = opt->compress == TILE_BUILD_SVD ? "svd" : "aca";
+    rep->dense = opt->dense;
+    rep->eps = opt->dense ? NAN : opt->eps;
+    rep->backward_error = NAN;
+    rep->memctl = opt->memctl;
+    rep->node_mem = (double)opt->node_mem;
+
+    int code = run_solver(&r);
+    if (code == EXIT_OOM)
+        describe_oom(&r);
+
+    desc_destroy(&r.A);
+    starpu_mpi_shutdown();
+    collect_memory(&r);
+    memctl_shutdown();
+    if (r.trace)
+        fclose(r.trace);
+
+    if (code == EXIT_OK && opt->check) {
+        double t = MPI_Wtime(), norm_a;
+        if (r.rank == 0 && !opt->quiet)
+            fprintf(stderr, "blrchol: checking the residual against the exact matrix\n");
+        rep->backward_error = check_backward_error(&r.problem.bem, r.x, r.b, r.workers, r.comm, &norm_a);
+        rep->time_check = MPI_Wtime() - t;
+    }
+    if (code == EXIT_OK && r.rank == 0 &&
+        (write_vector(opt->solution_path, r.x, opt->n, r.problem.is_complex) ||
+         write_vector(opt->rhs_out_path, r.b, opt->n, r.problem.is_complex))) {
+        snprintf(rep->error, sizeof rep->error, "cannot write %s or %s", opt->solution_path ? opt->solution_path : "-",
+                 opt->rhs_out_path ? opt->rhs_out_path : "-");
+        code = EXIT_FAILED;
+    }
+    rep->status = code == EXIT_OK ? "ok" : code == EXIT_OOM ? "oom" : "error";
+    if (r.rank == 0) {
+        if (code != EXIT_OK)
+            fprintf(stderr, "blrchol: %s\n", rep->error);
+        if (!opt->quiet || code != EXIT_OK)
+            report_summary(rep, stdout);
+        if (opt->json_path) {
+            FILE *out = strcmp(opt->json_path, "-") ? fopen(opt->json_path, "w") : stdout;
+            if (!out) {
+                fprintf(stderr, "blrchol: cannot write %s\n", opt->json_path);
+                code = code ? code : EXIT_FAILED;
+            } else {
+                report_json(rep, out);
+                if (out != stdout)
+                    fclose(out);
+            }
+        }
+        fflush(stdout);
+    }
+    free(r.b);
+    free(r.x);
+    problem_free(&r.problem);
+    MPI_Comm_free(&r.comm);
+    MPI_Finalize();
+    return code;
+}

@@ -1,0 +1,59 @@
+/*
+ * t_assemble.c: block assembly of the reference kernels, for d and z.  The
+ * kernel switch sits outside the loops: this is called for every entry.
+ * Distinct points that coincide (r == 0) of a singular kernel get the
+ * diagonal value, the same self-term integral.
+ */
+#include "bem.h"
+
+#include "common/precision.h"
+
+static inline scalar_t entry_value(const bem_problem_t *p, double complex diagonal, const double *xi,
+                                   const double *xj, int same)
+{
+    double dx = xi[0] - xj[0], dy = xi[1] - xj[1], dz = xi[2] - xj[2];
+    double r2 = dx * dx + dy * dy + dz * dz;
+    switch (p->kernel) {
+    case BEM_SQEXP:
+        return same ? (scalar_t)SCALAR_REAL(diagonal) : (scalar_t)exp(-r2 / (2 * p->beta * p->beta));
+    case BEM_LAPLACE:
+        if (same || r2 == 0)
+            return (scalar_t)SCALAR_REAL(diagonal);
+        return (scalar_t)(p->weight / (4 * M_PI * sqrt(r2)));
+#if defined(PRECISION_Z)
+    case BEM_HELMHOLTZ: {
+        if (same || r2 == 0)
+            return diagonal;
+        double r = sqrt(r2);
+        return p->weight * cexp(I * p->wavenumber * r) / (4 * M_PI * r);
+    }
+    case BEM_HERMITIAN: {
+        if (same || r2 == 0)
+            return diagonal;
+        double r = sqrt(r2);
+        return p->weight / (4 * M_PI * r) * cexp(I * p->wavenumber * dz);
+    }
+#endif
+    default:
+        return 0;
+    }
+}
+
+void NAME(bem_assemble)(const bem_problem_t *p, const int *rows, int m, const int *cols, int ncols,
+                        scalar_t *out, int ld)
+{
+    double complex diagonal;
+    double k = p->wavenumber, radius = p->radius;
+    switch (p->kernel) {
+    case BEM_LAPLACE: case BEM_HERMITIAN: diagonal = radius / 2; break;
+    case BEM_HELMHOLTZ: diagonal = (cexp(I * k * radius) - 1) / (2 * I * k); break;
+    default: diagonal = 1 + 1e-2; break;
+    }
+    diagonal += p->diagonal_shift;
+    for (int c = 0; c < ncols; c++) {
+        const double *xj = p->points + 3 * (size_t)cols[c];
+        scalar_t *column = out + (size_t)c * ld;
+        for (int r = 0; r < m; r++)
+            column[r] = entry_value(p, diagonal, p->points + 3 * (size_t)rows[r], xj, rows[r] == cols[c]);
+    }
+}

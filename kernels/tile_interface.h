@@ -1,0 +1,49 @@
+/*
+ * tile_interface.h: the tile (compression/tile.h) as a StarPU data
+ * interface of its own.  StarPU-MPI ships it with pack/unpack at whatever
+ * rank it has (shared/spec/starpu-notes.md, section 1): the message carries
+ * a 16-byte header {m, n, rank, elem_size} and the payload, never a maximum
+ * rank.  Codelets reallocate U/V in place through the tile functions, i.e.
+ * through tile_mem, the allocator memctl sees.
+ *
+ * memctl hooks: unpack_data reports the received size of a remote tile,
+ * free_data_on_node reports that a remote copy is gone.
+ */
+#ifndef BLRCHOL_TILE_INTERFACE_H
+#define BLRCHOL_TILE_INTERFACE_H
+
+#include <starpu.h>
+#include "../compression/tile.h"
+
+struct tile_interface {
+    int id;          /* starpu_data_interface_id, first like StarPU's own interfaces */
+    tile_t tile;
+    int tile_index;  /* global tile number (memctl's tile id), -1 for none */
+    int remote;      /* 1 when this rank does not own the tile: copies here are cached receptions */
+};
+
+/* Register a tile of shape m x n, element size elem_size, with no storage
+ * yet (rank 0); StarPU allocates on first access (home node -1). */
+void tile_interface_register(starpu_data_handle_t *handle, int m, int n, int elem_size, int tile_index,
+                             int remote);
+
+/* The tile inside a codelet buffer. */
+static inline tile_t *tile_of_buffer(void *buffer)
+{
+    return &((struct tile_interface *)buffer)->tile;
+}
+
+/* The tile on main RAM of a handle the caller has acquired. */
+tile_t *tile_interface_get(starpu_data_handle_t handle);
+
+/* Hooks for memctl, set once before any registration (NULL: none):
+ * received: a remote tile's copy arrived with `bytes` (unpack);
+ * released: a remote tile's copy was freed;
+ * resized: a local tile now holds `bytes` (after a codelet wrote it). */
+void tile_interface_set_hooks(void (*received)(int tile_index, size_t bytes),
+                              void (*released)(int tile_index),
+                              void (*resized)(int tile_index, size_t bytes));
+/* Called by codelets after writing the tile of `buffer`. */
+void tile_interface_note_written(void *buffer);
+
+#endif

@@ -1,0 +1,18 @@
+/*
+ * check.h: accuracy of a solve against the EXACT matrix of
+ * shared/spec/matrices.md (entries regenerated, never a stored copy):
+ *   backward error = ||A x - b||_2 / (||A||_F ||x||_2 + ||b||_2).
+ * Rows are split across ranks and threads; cost: one dense mat-vec.
+ */
+#ifndef BLRCHOL_CHECK_H
+#define BLRCHOL_CHECK_H
+
+#include <mpi.h>
+#include "../bem/bem.h"
+
+/* x and b: full vectors in the original numbering (double or double
+ * complex per bem_kernel_is_complex).  *norm_a receives ||A||_F (exact). */
+double check_backward_error(const bem_problem_t *bem, const void *x, const void *b, int threads, MPI_Comm comm,
+                            double *norm_a);
+
+#endif

@@ -1,0 +1,121 @@
+#include "desc.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <starpu_mpi.h>
+
+#include "../kernels/tile_interface.h"
+
+/* Tag ranges: factor tiles, solve placeholders, vector pieces. */
+static starpu_mpi_tag_t tag_tile(const desc_t *d, long index) { return index; }
+static starpu_mpi_tag_t tag_solve_tile(const desc_t *d, long index) { return d->ntiles + index; }
+static starpu_mpi_tag_t tag_vector(const desc_t *d, int i) { return 2 * d->ntiles + i; }
+
+int desc_init(desc_t *d, int n, int nb, int p, int q, int elem_size, MPI_Comm comm)
+{
+    memset(d, 0, sizeof *d);
+    d->n = n;
+    d->nb = nb;
+    d->nt = (n + nb - 1) / nb;
+    d->p = p;
+    d->q = q;
+    d->elem_size = elem_size;
+    d->comm = comm;
+    MPI_Comm_rank(comm, &d->rank);
+    MPI_Comm_size(comm, &d->nranks);
+    d->ntiles = (long)d->nt * (d->nt + 1) / 2;
+    d->tiles = calloc(d->ntiles, sizeof *d->tiles);
+    d->solve_tiles = calloc(d->ntiles, sizeof *d->solve_tiles);
+    d->x = calloc(d->nt, sizeof *d->x);
+    d->x_home = calloc(d->nt, sizeof *d->x_home);
+    if (!d->tiles || !d->solve_tiles || !d->x || !d->x_home) {
+        desc_destroy(d);
+        return -1;
+    }
+    return 0;
+}
+
+starpu_data_handle_t desc_tile(desc_t *d, int i, int j)
+{
+    long index = desc_index(d, i, j);
+    if (!d->tiles[index]) {
+        int owner = desc_owner(d, i, j);
+        tile_interface_register(&d->tiles[index], desc_tile_rows(d, i), desc_tile_rows(d, j), d->elem_size,
+                                (int)index, owner != d->rank);
+        starpu_mpi_data_register_comm(d->tiles[index], tag_tile(d, index), owner, d->comm);
+    }
+    return d->tiles[index];
+}
+
+void desc_flush(desc_t *d, int i, int j)
+{
+    long index = desc_index(d, i, j);
+    if (d->tiles[index])
+        starpu_mpi_cache_flush(d->comm, d->tiles[index]);
+}
+
+void desc_forget(desc_t *d, int i, int j)
+{
+    long index = desc_index(d, i, j);
+    if (!d->tiles[index])
+        return;
+    starpu_mpi_cache_flush(d->comm, d->tiles[index]);
+    if (!desc_is_mine(d, i, j)) {
+        starpu_data_unregister_submit(d->tiles[index]);
+        d->tiles[index] = NULL;
+    }
+}
+
+starpu_data_handle_t desc_solve_tile(desc_t *d, int i, int j)
+{
+    if (desc_is_mine(d, i, j))
+        return desc_tile(d, i, j);
+    long index = desc_index(d, i, j);
+    if (!d->solve_tiles[index]) {
+        tile_interface_register(&d->solve_tiles[index], desc_tile_rows(d, i), desc_tile_rows(d, j),
+                                d->elem_size, (int)index, 1);
+        starpu_mpi_data_register_comm(d->solve_tiles[index], tag_solve_tile(d, index), desc_owner(d, i, j),
+                                      d->comm);
+    }
+    return d->solve_tiles[index];
+}
+
+starpu_data_handle_t desc_vector(desc_t *d, int i)
+{
+    if (!d->x[i]) {
+        int owner = desc_owner(d, i, i);
+        int rows = desc_tile_rows(d, i);
+        if (owner == d->rank) {
+            d->x_home[i] = calloc(rows, d->elem_size);
+            starpu_vector_data_register(&d->x[i], STARPU_MAIN_RAM, (uintptr_t)d->x_home[i], rows, d->elem_size);
+        } else {
+            starpu_vector_data_register(&d->x[i], -1, 0, rows, d->elem_size);
+        }
+        starpu_mpi_data_register_comm(d->x[i], tag_vector(d, i), owner, d->comm);
+    }
+    return d->x[i];
+}
+
+void desc_destroy(desc_t *d)
+{
+    if (d->tiles)
+        for (long t = 0; t < d->ntiles; t++)
+            if (d->tiles[t])
+                starpu_data_unregister(d->tiles[t]);
+    if (d->solve_tiles)
+        for (long t = 0; t < d->ntiles; t++)
+            if (d->solve_tiles[t])
+                starpu_data_unregister(d->solve_tiles[t]);
+    if (d->x)
+        for (int i = 0; i < d->nt; i++)
+            if (d->x[i])
+                starpu_data_unregister(d->x[i]);
+    if (d->x_home)
+        for (int i = 0; i < d->nt; i++)
+            free(d->x_home[i]);
+    free(d->tiles);
+    free(d->solve_tiles);
+    free(d->x);
+    free(d->x_home);
+    memset(d, 0, sizeof *d);
+}

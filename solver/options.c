@@ -1,0 +1,185 @@
+#include "options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../memctl/memctl.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: mpirun -np RANKS blrchol [options]\n"
+            "Distributed block low-rank Cholesky solver for dense BEM matrices.\n"
+            "\n"
+            "Problem\n"
+            "  -n, --n N                  unknowns (default 20000)\n"
+            "      --geometry G           sphere | cylinder | grid2d (default sphere)\n"
+            "      --kernel K             laplace (real SPD) | helmholtz (complex symmetric, L L^T)\n"
+            "                             | hermitian (complex HPD, L L^H) | sqexp (real SPD) (default laplace)\n"
+            "      --seed S               seed of the pseudo-random right-hand side (default 1)\n"
+            "      --diagonal-shift S     add S to every diagonal entry (default 0)\n"
+            "Factorisation\n"
+            "      --nb NB                tile size (default 512)\n"
+            "  -P, --grid-rows P          process grid rows; Q = ranks / P (default: most square grid)\n"
+            "      --dense                keep every tile dense (the dense baseline)\n"
+            "      --eps EPS              compression tolerance, relative to ||A||_F (default 1e-8)\n"
+            "      --compress M           aca | svd: how off-diagonal tiles are compressed (default aca)\n"
+            "Memory control\n"
+            "      --node-mem SIZE        per-rank capacity of tile memory, e.g. 512M, 18G (default: none)\n"
+            "      --mem-high SIZE        block submission above this charge (default 75%% of the capacity)\n"
+            "      --mem-low SIZE         resume below this charge (default 66%% of the capacity)\n"
+            "      --growth-margin F      local tiles charged at size x (1 + F) (default 0.2)\n"
+            "      --no-memctl            account memory but never block submission\n"
+            "      --trace FILE.csv       memctl trace per rank: rank,time,charged,actual,blocked\n"
+            "Output\n"
+            "      --check                compute the backward error against the exact matrix\n"
+            "      --json FILE            write the result as one JSON object (- for stdout)\n"
+            "      --quiet                no progress lines\n"
+            "      --solution FILE        write x, one value per line (\"re im\" if complex), original order\n"
+            "      --rhs-out FILE         write the right-hand side b the same way\n"
+            "  -h, --help                 this help\n"
+            "Capacity defaults: without --node-mem, the watermarks are taken from the machine's\n"
+            "memory divided by the ranks on it. SIZE suffixes K, M, G, T are powers of 1024.\n");
+}
+
+static int bad(int verbose, const char *what, const char *value, const char *fix)
+{
+    if (verbose)
+        fprintf(stderr, "blrchol: %s '%s' (%s; see --help)\n", what, value, fix);
+    return 2;
+}
+
+static int parse_int(const char *text, int *out)
+{
+    char *end;
+    errno = 0;
+    long value = strtol(text, &end, 10);
+    if (errno || end == text || *end || value < -2147483647L || value > 2147483647L)
+        return -1;
+    *out = (int)value;
+    return 0;
+}
+
+static int parse_double(const char *text, double *out)
+{
+    char *end;
+    errno = 0;
+    *out = strtod(text, &end);
+    return (errno || end == text || *end) ? -1 : 0;
+}
+
+enum {
+    OPT_GEOMETRY = 256, OPT_KERNEL, OPT_NB, OPT_DENSE, OPT_EPS, OPT_COMPRESS, OPT_CHECK, OPT_JSON, OPT_SEED,
+    OPT_QUIET, OPT_NODE_MEM, OPT_MEM_HIGH, OPT_MEM_LOW, OPT_GROWTH, OPT_NO_MEMCTL, OPT_TRACE, OPT_SOLUTION, OPT_RHS_OUT, OPT_SHIFT
+};
+
+int options_parse(options_t *opt, int argc, char **argv, int verbose)
+{
+    *opt = (options_t){.n = 20000, .geometry = BEM_SPHERE, .kernel = BEM_LAPLACE, .nb = 512, .eps = 1e-8,
+                       .compress = TILE_BUILD_ACA, .seed = 1, .growth_margin = 0.2, .memctl = 1};
+    static const struct option longopts[] = {
+        {"n", required_argument, 0, 'n'},          {"geometry", required_argument, 0, OPT_GEOMETRY},
+        {"kernel", required_argument, 0, OPT_KERNEL}, {"nb", required_argument, 0, OPT_NB},
+        {"grid-rows", required_argument, 0, 'P'},  {"dense", no_argument, 0, OPT_DENSE},
+        {"eps", required_argument, 0, OPT_EPS},    {"compress", required_argument, 0, OPT_COMPRESS},
+        {"check", no_argument, 0, OPT_CHECK},      {"json", required_argument, 0, OPT_JSON},
+        {"seed", required_argument, 0, OPT_SEED},  {"quiet", no_argument, 0, OPT_QUIET},
+        {"node-mem", required_argument, 0, OPT_NODE_MEM}, {"mem-high", required_argument, 0, OPT_MEM_HIGH},
+        {"mem-low", required_argument, 0, OPT_MEM_LOW}, {"growth-margin", required_argument, 0, OPT_GROWTH},
+        {"no-memctl", no_argument, 0, OPT_NO_MEMCTL}, {"trace", required_argument, 0, OPT_TRACE},
+        {"solution", required_argument, 0, OPT_SOLUTION}, {"rhs-out", required_argument, 0, OPT_RHS_OUT},
+        {"diagonal-shift", required_argument, 0, OPT_SHIFT},
+        {"help", no_argument, 0, 'h'},             {0, 0, 0, 0}};
+    opterr = 0;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, ":n:P:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'n':
+            if (parse_int(optarg, &opt->n) || opt->n < 1)
+                return bad(verbose, "-n must be a positive integer, got", optarg, "e.g. -n 20000");
+            break;
+        case OPT_GEOMETRY:
+            if (bem_geometry_parse(optarg, &opt->geometry))
+                return bad(verbose, "unknown geometry", optarg, "use sphere, cylinder or grid2d");
+            break;
+        case OPT_KERNEL:
+            if (bem_kernel_parse(optarg, &opt->kernel))
+                return bad(verbose, "unknown kernel", optarg, "use laplace, helmholtz, hermitian or sqexp");
+            break;
+        case OPT_NB:
+            if (parse_int(optarg, &opt->nb) || opt->nb < 1)
+                return bad(verbose, "--nb must be a positive integer, got", optarg, "e.g. --nb 512");
+            break;
+        case 'P':
+            if (parse_int(optarg, &opt->p) || opt->p < 1)
+                return bad(verbose, "-P must be a positive integer, got", optarg, "it must divide the rank count");
+            break;
+        case OPT_DENSE: opt->dense = 1; break;
+        case OPT_EPS:
+            if (parse_double(optarg, &opt->eps) || !(opt->eps > 0 && opt->eps < 1))
+                return bad(verbose, "--eps must be a number in (0, 1), got", optarg, "e.g. --eps 1e-8");
+            break;
+        case OPT_COMPRESS:
+            if (!strcmp(optarg, "aca"))
+                opt->compress = TILE_BUILD_ACA;
+            else if (!strcmp(optarg, "svd"))
+                opt->compress = TILE_BUILD_SVD;
+            else
+                return bad(verbose, "unknown compression", optarg, "use aca or svd");
+            break;
+        case OPT_CHECK: opt->check = 1; break;
+        case OPT_JSON: opt->json_path = optarg; break;
+        case OPT_SEED: {
+            char *end;
+            errno = 0;
+            opt->seed = strtoul(optarg, &end, 10);
+            if (errno || end == optarg || *end)
+                return bad(verbose, "--seed must be a non-negative integer, got", optarg, "e.g. --seed 1");
+            break;
+        }
+        case OPT_QUIET: opt->quiet = 1; break;
+        case OPT_NODE_MEM:
+            if (memctl_parse_size(optarg, &opt->node_mem) || opt->node_mem == 0)
+                return bad(verbose, "--node-mem must be a size, got", optarg, "e.g. 512M or 18G");
+            break;
+        case OPT_MEM_HIGH:
+            if (memctl_parse_size(optarg, &opt->mem_high) || opt->mem_high == 0)
+                return bad(verbose, "--mem-high must be a size, got", optarg, "e.g. 400M");
+            break;
+        case OPT_MEM_LOW:
+            if (memctl_parse_size(optarg, &opt->mem_low) || opt->mem_low == 0)
+                return bad(verbose, "--mem-low must be a size, got", optarg, "e.g. 300M");
+            break;
+        case OPT_GROWTH:
+            if (parse_double(optarg, &opt->growth_margin) || !(opt->growth_margin >= 0 && opt->growth_margin <= 100))
+                return bad(verbose, "--growth-margin must be a fraction >= 0, got", optarg, "e.g. 0.2");
+            break;
+        case OPT_NO_MEMCTL: opt->memctl = 0; break;
+        case OPT_TRACE: opt->trace_path = optarg; break;
+        case OPT_SOLUTION: opt->solution_path = optarg; break;
+        case OPT_RHS_OUT: opt->rhs_out_path = optarg; break;
+        case OPT_SHIFT:
+            if (parse_double(optarg, &opt->diagonal_shift) || !isfinite(opt->diagonal_shift))
+                return bad(verbose, "--diagonal-shift must be a number, got", optarg, "e.g. 1e-3");
+            break;
+        case 'h':
+            if (verbose)
+                usage(stdout);
+            return 1;
+        case ':':
+            return bad(verbose, "missing value for option", argv[optind - 1], "every option's value is listed in --help");
+        default:
+            return bad(verbose, "unknown option", argv[optind - 1], "run blrchol --help");
+        }
+    }
+    if (optind < argc)
+        return bad(verbose, "unexpected argument", argv[optind], "options start with - or --");
+    if (opt->mem_high && opt->mem_low && opt->mem_low > opt->mem_high)
+        return bad(verbose, "--mem-low is above --mem-high:", "", "the low watermark must not exceed the high one");
+    return 0;
+}

@@ -1,0 +1,37 @@
+/* options.h: the command line of blrchol. */
+#ifndef BLRCHOL_OPTIONS_H
+#define BLRCHOL_OPTIONS_H
+
+#include <stddef.h>
+#include "../bem/bem.h"
+#include "../kernels/codelets.h"
+
+typedef struct options {
+    int n;
+    bem_geometry_t geometry;
+    bem_kernel_t kernel;
+    int nb;
+    int p;                   /* grid rows; 0: most square */
+    int dense;               /* --dense: every tile dense (the baseline) */
+    double eps;
+    tile_build_t compress;   /* ACA or SVD for off-diagonal tiles */
+    int check;
+    const char *json_path;   /* NULL: none; "-": stdout */
+    unsigned long seed;
+    int quiet;
+    const char *solution_path; /* --solution: x in the original numbering */
+    const char *rhs_out_path;  /* --rhs-out: the b that was solved for */
+    double diagonal_shift;     /* --diagonal-shift: added to every A_ii */
+    /* memory control */
+    size_t node_mem;         /* 0: no capacity */
+    size_t mem_high, mem_low;/* 0: derived */
+    double growth_margin;
+    int memctl;
+    const char *trace_path;
+} options_t;
+
+/* 0: run; 1: --help printed, exit 0; 2: bad usage, message printed (by
+ * rank 0 only when `verbose`), exit 2. */
+int options_parse(options_t *opt, int argc, char **argv, int verbose);
+
+#endif

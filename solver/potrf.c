@@ -1,0 +1,50 @@
+/*
+ * potrf.c: the tiled Cholesky factorisation A = L L^*, right-looking, in the
+ * paper's order (shared/seed/README.md): POTRF, TRSM, flush, then for each
+ * row SYRK, GEMM, flush.  Every rank unrolls the same loop; a task runs on
+ * the owner of the tile it writes and ranks that take no part skip it.
+ *
+ * One addition to the paper's loop: A_ij is read again after row i, as the
+ * A_kj operand of the GEMMs of later rows (on the ranks of process column
+ * i mod Q, where the row-i readers were those of process row i mod P).  The
+ * row flush frees the row's copies early; the column is forgotten (flushed
+ * again, remote handles dropped) once step j is fully submitted.
+ */
+#include "algorithms.h"
+
+#include <starpu_mpi.h>
+
+#include "submit.h"
+
+int blr_potrf(desc_t *A, const struct kernel_args *base)
+{
+    const int nt = A->nt;
+    for (int j = 0; j < nt; j++) {
+        struct kernel_args args = *base;
+        args.row = args.col = j;
+        if (submit_task(A, &cl_potrf, &args, STARPU_MAX_PRIO, j, j, -1, -1, -1, -1))
+            return -1;
+        for (int i = j + 1; i < nt; i++) {
+            args.row = i;
+            if (submit_task(A, &cl_trsm, &args, STARPU_MAX_PRIO - 1, i, j, j, j, -1, -1))
+                return -1;
+        }
+        desc_forget(A, j, j);
+        for (int i = j + 1; i < nt; i++) {
+            args.row = args.col = i;
+            /* Work that unlocks the next panel first. */
+            int near_panel = (i == j + 1) ? 2 : 0;
+            if (submit_task(A, &cl_syrk, &args, near_panel, i, i, i, j, -1, -1))
+                return -1;
+            for (int k = j + 1; k < i; k++) {
+                args.col = k;
+                if (submit_task(A, &cl_gemm, &args, k == j + 1 ? 1 : 0, i, k, i, j, k, j))
+                    return -1;
+            }
+            desc_flush(A, i, j);
+        }
+        for (int i = j + 1; i < nt; i++)
+            desc_forget(A, i, j);
+    }
+    return 0;
+}

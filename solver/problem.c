@@ -1,0 +1,81 @@
+#include "problem.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+#include "../compression/cluster.h"
+
+static void assemble_permuted(const tile_source_t *src, int row0, int nrows, int col0, int ncols, void *out,
+                              int ld)
+{
+    const problem_t *pb = src->ctx;
+    /* perm is contiguous in solver numbering: the index lists are slices. */
+    if (pb->is_complex)
+        bem_assemble_z(&pb->bem, pb->perm + row0, nrows, pb->perm + col0, ncols, out, ld);
+    else
+        bem_assemble_d(&pb->bem, pb->perm + row0, nrows, pb->perm + col0, ncols, out, ld);
+}
+
+int problem_init(problem_t *pb, int n, bem_geometry_t geometry, bem_kernel_t kernel, int nb)
+{
+    if (bem_problem_init(&pb->bem, n, geometry, kernel) != 0)
+        return -1;
+    pb->perm = malloc((size_t)n * sizeof *pb->perm);
+    if (!pb->perm || cluster_bisect(pb->bem.points, n, nb, pb->perm) != 0) {
+        problem_free(pb);
+        return -1;
+    }
+    pb->is_complex = bem_kernel_is_complex(kernel);
+    pb->conj = bem_kernel_is_hermitian(kernel);
+    pb->elem_size = pb->is_complex ? 16 : 8;
+    pb->source.assemble = assemble_permuted;
+    pb->source.ctx = pb;
+    return 0;
+}
+
+void problem_free(problem_t *pb)
+{
+    bem_problem_free(&pb->bem);
+    free(pb->perm);
+    pb->perm = NULL;
+}
+
+/* Sum of |a|^2 over an m x n block (ld = m) of doubles or complex pairs. */
+static double block_norm2(const double *block, size_t count)
+{
+    double sum = 0;
+    for (size_t k = 0; k < count; k++)
+        sum += block[k] * block[k];
+    return sum;
+}
+
+double problem_norm_estimate(const problem_t *pb, const desc_t *A, int sample_rows, MPI_Comm comm)
+{
+    const int reals_per_entry = pb->elem_size / 8;
+    double *buffer = malloc((size_t)A->nb * A->nb * pb->elem_size);
+    double local = 0;
+    for (int j = 0; j < A->nt; j++)
+        for (int i = j; i < A->nt; i++) {
+            if (!desc_is_mine(A, i, j))
+                continue;
+            int m = desc_tile_rows(A, i), n = desc_tile_rows(A, j);
+            if (i == j) {
+                pb->source.assemble(&pb->source, i * A->nb, m, j * A->nb, n, buffer, m);
+                local += block_norm2(buffer, (size_t)m * n * reals_per_entry);
+                continue;
+            }
+            int samples = sample_rows < m ? sample_rows : m;
+            double sampled = 0;
+            for (int s = 0; s < samples; s++) {
+                int row = (int)(((long)s * m + m / 2) / samples);
+                pb->source.assemble(&pb->source, i * A->nb + row, 1, j * A->nb, n, buffer, 1);
+                sampled += block_norm2(buffer, (size_t)n * reals_per_entry);
+            }
+            /* Off-diagonal tiles stand twice in the symmetric matrix. */
+            local += 2.0 * sampled * m / samples;
+        }
+    free(buffer);
+    double total = 0;
+    MPI_Allreduce(&local, &total, 1, MPI_DOUBLE, MPI_SUM, comm);
+    return sqrt(total);
+}

@@ -1,0 +1,109 @@
+#include "report.h"
+
+#include <math.h>
+
+/* JSON has no NaN: absent values are null. */
+static void number(FILE *out, const char *key, double value, int last)
+{
+    if (isnan(value))
+        fprintf(out, "  \"%s\": null%s\n", key, last ? "" : ",");
+    else if (value == floor(value) && fabs(value) < 9e15)
+        fprintf(out, "  \"%s\": %.0f%s\n", key, value, last ? "" : ",");
+    else
+        fprintf(out, "  \"%s\": %.6g%s\n", key, value, last ? "" : ",");
+}
+
+static void string(FILE *out, const char *key, const char *value)
+{
+    fprintf(out, "  \"%s\": \"", key);
+    for (const char *c = value; c && *c; c++) {
+        if (*c == '"' || *c == '\\')
+            fputc('\\', out);
+        if ((unsigned char)*c >= 0x20)
+            fputc(*c, out);
+    }
+    fprintf(out, "\",\n");
+}
+
+static void array(FILE *out, const char *key, const double *values, int count)
+{
+    fprintf(out, "  \"%s\": [", key);
+    for (int k = 0; k < count; k++)
+        fprintf(out, "%s%.0f", k ? ", " : "", values[k]);
+    fprintf(out, "],\n");
+}
+
+void report_json(const report_t *r, FILE *out)
+{
+    fprintf(out, "{\n");
+    string(out, "status", r->status);
+    if (r->error[0])
+        string(out, "error", r->error);
+    number(out, "n", r->n, 0);
+    number(out, "nb", r->nb, 0);
+    number(out, "nt", r->nt, 0);
+    number(out, "p", r->p, 0);
+    number(out, "q", r->q, 0);
+    number(out, "ranks", r->ranks, 0);
+    number(out, "workers_per_rank", r->workers_per_rank, 0);
+    string(out, "kernel", r->kernel);
+    string(out, "geometry", r->geometry);
+    string(out, "precision", r->precision);
+    string(out, "compress", r->dense ? "dense" : r->compress);
+    fprintf(out, "  \"dense\": %s,\n", r->dense ? "true" : "false");
+    number(out, "eps", r->eps, 0);
+    number(out, "norm_a_estimate", r->norm_a_estimate, 0);
+    number(out, "time_generate", r->time_generate, 0);
+    number(out, "time_compress", r->time_compress, 0);
+    number(out, "time_factor", r->time_factor, 0);
+    number(out, "time_solve", r->time_solve, 0);
+    number(out, "time_check", r->time_check, 0);
+    number(out, "gflops_factor", r->gflops_factor, 0);
+    number(out, "gflops_actual", r->gflops_actual, 0);
+    number(out, "backward_error", r->backward_error, 0);
+    number(out, "dense_bytes", r->dense_bytes, 0);
+    number(out, "factor_bytes", r->factor_bytes, 0);
+    number(out, "compression_ratio", r->compression_ratio, 0);
+    number(out, "rank_mean", r->rank_mean, 0);
+    number(out, "rank_max", r->rank_max, 0);
+    number(out, "rank_max_initial", r->rank_max_initial, 0);
+    fprintf(out, "  \"memctl\": %s,\n", r->memctl ? "true" : "false");
+    number(out, "node_mem", r->node_mem > 0 ? r->node_mem : NAN, 0);
+    number(out, "mem_high", r->mem_high > 0 ? r->mem_high : NAN, 0);
+    number(out, "mem_low", r->mem_low > 0 ? r->mem_low : NAN, 0);
+    number(out, "peak_charged_bytes", r->peak_charged_bytes, 0);
+    number(out, "peak_actual_bytes", r->peak_actual_bytes, 0);
+    number(out, "peak_rss_bytes", r->peak_rss_bytes, 0);
+    number(out, "memctl_blocks", r->memctl_blocks, 0);
+    number(out, "memctl_blocked_seconds", r->memctl_blocked_seconds, 0);
+    number(out, "memctl_overflows", r->memctl_overflows, 0);
+    number(out, "memctl_unreserved_receives", r->memctl_unreserved_receives, 0);
+    array(out, "rank_peak_charged_bytes", r->rank_peak_charged, r->nranks_reported);
+    array(out, "rank_peak_actual_bytes", r->rank_peak_actual, r->nranks_reported);
+    array(out, "rank_peak_rss_bytes", r->rank_peak_rss, r->nranks_reported);
+    number(out, "version", 1, 1);
+    fprintf(out, "}\n");
+}
+
+static double mib(double bytes) { return bytes / (1024.0 * 1024.0); }
+
+void report_summary(const report_t *r, FILE *out)
+{
+    fprintf(out, "blrchol: %s, %s %s, n=%d nb=%d nt=%d, %d ranks (%dx%d) x %d workers, %s\n", r->status,
+            r->kernel, r->geometry, r->n, r->nb, r->nt, r->ranks, r->p, r->q, r->workers_per_rank,
+            r->dense ? "dense" : r->compress);
+    if (r->error[0])
+        fprintf(out, "  error: %s\n", r->error);
+    fprintf(out, "  times (s): generate %.2f, compress %.2f, factor %.2f, solve %.2f\n", r->time_generate,
+            r->time_compress, r->time_factor, r->time_solve);
+    fprintf(out, "  factor: %.1f Gflop/s dense-equivalent, %.1f Gflop/s executed\n", r->gflops_factor,
+            r->gflops_actual);
+    fprintf(out, "  memory: factor %.1f MiB = %.2f%% of dense %.1f MiB; ranks mean %.1f max %d (initial max %d)\n",
+            mib(r->factor_bytes), 100 * r->compression_ratio, mib(r->dense_bytes), r->rank_mean, r->rank_max,
+            r->rank_max_initial);
+    fprintf(out, "  peak per rank: charged %.1f MiB, actual %.1f MiB, rss %.1f MiB; memctl %s, %ld blocks (%.2f s)\n",
+            mib(r->peak_charged_bytes), mib(r->peak_actual_bytes), mib(r->peak_rss_bytes), r->memctl ? "on" : "off",
+            r->memctl_blocks, r->memctl_blocked_seconds);
+    if (!isnan(r->backward_error))
+        fprintf(out, "  backward error: %.3e\n", r->backward_error);
+}

@@ -1,0 +1,49 @@
+#include "submit.h"
+
+#include <starpu_mpi.h>
+
+#include "algorithms.h"
+
+static int (*reserve_hook)(long index, size_t dense_bytes);
+
+void blr_set_reserve_hook(int (*reserve)(long index, size_t dense_bytes)) { reserve_hook = reserve; }
+
+static size_t tile_dense_size(const desc_t *A, int i, int j)
+{
+    return (size_t)desc_tile_rows(A, i) * desc_tile_rows(A, j) * A->elem_size;
+}
+
+int submit_task(desc_t *A, struct starpu_codelet *cl, const struct kernel_args *args, int priority, int wi,
+                int wj, int r1i, int r1j, int r2i, int r2j)
+{
+    int executor = desc_owner(A, wi, wj);
+    int reads[2][2] = {{r1i, r1j}, {r2i, r2j}};
+    int nreads = r2i >= 0 ? 2 : r1i >= 0 ? 1 : 0;
+    int involved = executor == A->rank;
+    for (int r = 0; r < nreads; r++)
+        involved |= desc_owner(A, reads[r][0], reads[r][1]) == A->rank;
+    if (!involved)
+        return 0;
+    /* Charge memctl before StarPU-MPI posts the receive: the reservation
+     * may block this thread until memory is released. */
+    if (executor == A->rank && reserve_hook)
+        for (int r = 0; r < nreads; r++)
+            if (desc_owner(A, reads[r][0], reads[r][1]) != A->rank &&
+                reserve_hook(desc_index(A, reads[r][0], reads[r][1]),
+                             tile_dense_size(A, reads[r][0], reads[r][1])))
+                return -1;
+    starpu_data_handle_t written = desc_tile(A, wi, wj);
+    int status;
+    if (nreads == 0)
+        status = starpu_mpi_task_insert(A->comm, cl, STARPU_RW, written, STARPU_VALUE, args, sizeof *args,
+                                        STARPU_PRIORITY, priority, 0);
+    else if (nreads == 1)
+        status = starpu_mpi_task_insert(A->comm, cl, STARPU_RW, written, STARPU_R, desc_tile(A, r1i, r1j),
+                                        STARPU_VALUE, args, sizeof *args, STARPU_PRIORITY, priority, 0);
+    else
+        status = starpu_mpi_task_insert(A->comm, cl, STARPU_RW, written, STARPU_R, desc_tile(A, r1i, r1j),
+                                        STARPU_R, desc_tile(A, r2i, r2j), STARPU_VALUE, args, sizeof *args,
+                                        STARPU_PRIORITY, priority, 0);
+    STARPU_CHECK_RETURN_VALUE(status, "starpu_mpi_task_insert");
+    return 0;
+}

@@ -1,0 +1,42 @@
+/* Bad input gets one clear line and exit code 2, never a crash. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/support.h"
+
+static void expect_usage_error(int ranks, const char *args, const char *message)
+{
+    char *output = NULL;
+    int status = run_blrchol(ranks, args, &output);
+    cr_assert_eq(status, 2, "blrchol %s: exit %d, output:\n%s", args, status, output);
+    cr_assert(strstr(output, message), "blrchol %s: expected '%s' in:\n%s", args, message, output);
+    cr_assert(!strstr(output, "Segmentation") && !strstr(output, "Abort"), "%s", output);
+    free(output);
+}
+
+Test(cli, unknown_option, .timeout = 60) { expect_usage_error(1, "--frobnicate", "unknown option '--frobnicate'"); }
+Test(cli, unknown_kernel, .timeout = 60) { expect_usage_error(1, "--kernel yukawa", "unknown kernel 'yukawa'"); }
+Test(cli, unknown_geometry, .timeout = 60) { expect_usage_error(1, "--geometry torus", "unknown geometry 'torus'"); }
+Test(cli, n_below_one, .timeout = 60) { expect_usage_error(1, "-n 0", "-n must be a positive integer"); }
+Test(cli, nb_below_one, .timeout = 60) { expect_usage_error(1, "--nb -3", "--nb must be a positive integer"); }
+Test(cli, missing_value, .timeout = 60) { expect_usage_error(1, "--eps", "missing value for option"); }
+Test(cli, bad_eps, .timeout = 60) { expect_usage_error(1, "--eps 2", "--eps must be a number in (0, 1)"); }
+Test(cli, grid_rows_not_dividing, .timeout = 60) { expect_usage_error(3, "-n 2000 -P 2", "does not divide the 3 ranks"); }
+Test(cli, more_ranks_than_tiles, .timeout = 60) { expect_usage_error(4, "-n 100 --nb 100", "4 ranks for only 1 tiles"); }
+Test(cli, not_positive_definite, .timeout = 120)
+{
+    expect_usage_error(2, "-n 1000 --nb 200 --dense --diagonal-shift -1", "not positive definite: POTRF failed on diagonal tile 0");
+}
+
+Test(cli, help_lists_every_option, .timeout = 60)
+{
+    char *output = NULL;
+    cr_assert_eq(run_blrchol(1, "--help", &output), 0);
+    const char *options[] = {"--n", "--geometry", "--kernel", "--nb", "--grid-rows", "--dense", "--eps", "--compress",
+                             "--check", "--json", "--seed", "--quiet", "--node-mem", "--mem-high", "--mem-low",
+                             "--growth-margin", "--no-memctl", "--trace", "--solution", "--diagonal-shift"};
+    for (size_t k = 0; k < sizeof options / sizeof options[0]; k++)
+        cr_assert(strstr(output, options[k]), "--help does not mention %s", options[k]);
+    free(output);
+}

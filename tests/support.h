@@ -1,0 +1,29 @@
+/*
+ * support.h: helpers for tests that run the blrchol command under mpirun
+ * (Criterion forks its tests, and MPI_Init does not mix with that: the
+ * solver runs as a child process and its JSON result is read back).
+ */
+#ifndef BLRCHOL_TEST_SUPPORT_H
+#define BLRCHOL_TEST_SUPPORT_H
+
+#include <stddef.h>
+
+/* Run `./blrchol ARGS` on `ranks` ranks (one StarPU worker each).  Output
+ * (stdout + stderr) goes to *output (malloc'ed, may be NULL).  Returns the
+ * exit status. */
+int run_blrchol(int ranks, const char *args, char **output);
+
+/* The number under "key" in a JSON text; NAN when absent or null. */
+double json_number(const char *json, const char *key);
+/* 1 when "key": "value" is in the JSON text. */
+int json_has_string(const char *json, const char *key, const char *value);
+
+/* The whole file, malloc'ed and NUL-terminated, or NULL. */
+char *slurp(const char *path);
+/* A fresh temporary path name (the file is created empty). */
+void temp_path(char *buffer, size_t size, const char *suffix);
+
+/* Read a vector written by --solution: n values (complex: 2n reals). */
+double *read_vector(const char *path, int n, int is_complex);
+
+#endif
