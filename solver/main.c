@@ -305,8 +305,10 @@ static int run_solver(struct run *r)
     if (failure == 2)
         return EXIT_OOM;
     if (failure == 1) {
-        int global_tile = failure_tile;
-        MPI_Allreduce(&failure_tile, &global_tile, 1, MPI_INT, MPI_MAX, r->comm);
+        /* The first failing tile in elimination order: later ones only
+         * inherit its garbage. */
+        int mine = failure_tile >= 0 ? failure_tile : A->nt, global_tile;
+        MPI_Allreduce(&mine, &global_tile, 1, MPI_INT, MPI_MIN, r->comm);
         snprintf(rep->error, sizeof rep->error,
                  "the matrix is not positive definite: POTRF failed on diagonal tile %d (rows %d..%d after "
                  "clustering)%s",
