@@ -36,7 +36,7 @@ WARN := -Wall -Wextra -Wno-unused-parameter
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(CPPFLAGS) $(STARPU_CFLAGS) $(BLAS_CFLAGS) -I.
 ALL_LIBS = $(STARPU_LIBS) $(BLAS_LIBS) $(LIBS) -lm -lpthread
 
-all: blrchol
+all: blrchol build/lapack_potrf
 
 build/libblrchol.a: $(LIB_OBJ)
 	@rm -f $@
@@ -63,6 +63,9 @@ build/tests/%.o: tests/%.c config.mk
 
 build/run_tests: $(TEST_OBJ) build/libblrchol.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CRITERION_LIBS) $(ALL_LIBS)
+
+build/lapack_potrf: build/bench/lapack_potrf.o build/libblrchol.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 

@@ -53,7 +53,9 @@ double problem_norm_estimate(const problem_t *pb, const desc_t *A, int sample_ro
 {
     const int reals_per_entry = pb->elem_size / 8;
     double *buffer = malloc((size_t)A->nb * A->nb * pb->elem_size);
-    double local = 0;
+    /* Per-tile contributions, summed in tile order after the reduction, so
+     * that every grid gets the same bits (and so the same truncations). */
+    double *per_tile = calloc(A->ntiles, sizeof *per_tile);
     for (int j = 0; j < A->nt; j++)
         for (int i = j; i < A->nt; i++) {
             if (!desc_is_mine(A, i, j))
@@ -61,7 +63,7 @@ double problem_norm_estimate(const problem_t *pb, const desc_t *A, int sample_ro
             int m = desc_tile_rows(A, i), n = desc_tile_rows(A, j);
             if (i == j) {
                 pb->source.assemble(&pb->source, i * A->nb, m, j * A->nb, n, buffer, m);
-                local += block_norm2(buffer, (size_t)m * n * reals_per_entry);
+                per_tile[desc_index(A, i, j)] = block_norm2(buffer, (size_t)m * n * reals_per_entry);
                 continue;
             }
             int samples = sample_rows < m ? sample_rows : m;
@@ -72,10 +74,14 @@ double problem_norm_estimate(const problem_t *pb, const desc_t *A, int sample_ro
                 sampled += block_norm2(buffer, (size_t)n * reals_per_entry);
             }
             /* Off-diagonal tiles stand twice in the symmetric matrix. */
-            local += 2.0 * sampled * m / samples;
+            per_tile[desc_index(A, i, j)] = 2.0 * sampled * m / samples;
         }
     free(buffer);
+    /* Each entry is non-zero on one rank only: the sum is exact. */
+    MPI_Allreduce(MPI_IN_PLACE, per_tile, (int)A->ntiles, MPI_DOUBLE, MPI_SUM, comm);
     double total = 0;
-    MPI_Allreduce(&local, &total, 1, MPI_DOUBLE, MPI_SUM, comm);
+    for (long t = 0; t < A->ntiles; t++)
+        total += per_tile[t];
+    free(per_tile);
     return sqrt(total);
 }

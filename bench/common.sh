@@ -1,0 +1,21 @@
+# Shared helpers of the bench/ scripts (sourced).
+set -euo pipefail
+BLRCHOL_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+MPIRUN_CMD=${MPIRUN_CMD:-"mpirun --oversubscribe $([ "$(id -u)" = 0 ] && echo --allow-run-as-root)"}
+
+# json_get FILE KEY: the value of a top-level scalar key of a blrchol JSON file.
+json_get() {
+    awk -v key="\"$2\":" '$1 == key { v = $2; sub(/,$/, "", v); gsub(/"/, "", v); print v; exit }' "$1"
+}
+
+# median of the numbers given as arguments
+median() {
+    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# run_blrchol RANKS WORKERS JSON ARGS...: one solver run, JSON to the given file.
+run_blrchol() {
+    local ranks=$1 workers=$2 json=$3
+    shift 3
+    $MPIRUN_CMD -x STARPU_NCPU="$workers" -x STARPU_SILENT=1 -np "$ranks" "$BLRCHOL_ROOT/blrchol" --quiet --json "$json" "$@"
+}
