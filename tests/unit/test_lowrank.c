@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include <criterion/criterion.h>
+#include <criterion/logging.h>
+#include <lapacke.h>
 
 #include "compression/lowrank.h"
 #include "compression/tile.h"
@@ -73,3 +75,8 @@ LOWRANK_TESTS(add_product)
 LOWRANK_TESTS(add_product_grows_dense)
 LOWRANK_TESTS(add_product_refused)
 LOWRANK_TESTS(to_dense)
+LOWRANK_TESTS(compress_kernel)
+LOWRANK_TESTS(compress_dense)
+LOWRANK_TESTS(compress_random)
+LOWRANK_TESTS(compress_zero)
+LOWRANK_TESTS(compress_exact_rank)
