@@ -33,13 +33,8 @@ static inline int lr_truncation_rank(const double *s, int p, double tol)
 }
 
 /* Workspace of `count` scalars (plain malloc: workspaces are not tiles).
- * Never asks malloc for 0 bytes, so NULL always means out of memory.  The
- * few spare entries are slack for OpenBLAS 0.3.21 (Debian 12), whose complex
- * gemv kernel, called inside LAPACK's SVD, reads an entry past the end of
- * its vector (OpenBLAS issues 4013, 5000): a workspace ending on a page
- * boundary would turn that into a crash. */
-#define LR_WORKSPACE_SLACK 8
-static inline void *lr_workspace(size_t count, size_t size) { return malloc((count + LR_WORKSPACE_SLACK) * size); }
+ * Never asks malloc for 0 bytes, so NULL always means out of memory. */
+static inline void *lr_workspace(size_t count, size_t size) { return malloc((count ? count : 1) * size); }
 #define LR_WORKSPACE(type, count) ((type *)lr_workspace((size_t)(count), sizeof(type)))
 
 /* Truncate the product A B^* at tol into t (t->m x t->n), A m x k and B n x k
