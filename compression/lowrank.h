@@ -11,6 +11,9 @@
  *   (DESIGN.md: it is cheaper).
  * - Storage is reallocated through tile_mem; return 0, or -1 when tile_mem
  *   refuses (the tile is then left valid, though possibly unchanged).
+ *   -1 also covers a failed malloc of a workspace; -2 means LAPACK failed
+ *   (an SVD did not converge) and the tile is unchanged.
+ * - x and y of lr_add_product must not alias the tile's own storage.
  */
 #ifndef BLRCHOL_LOWRANK_H
 #define BLRCHOL_LOWRANK_H

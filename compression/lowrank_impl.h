@@ -1,0 +1,53 @@
+/*
+ * lowrank_impl.h: helpers shared by the precision-generic sources
+ * compression/t_lowrank.c and compression/t_compress.c.  Not part of the
+ * public API (that is lowrank.h).  Include after common/precision.h, so
+ * that NAME() and scalar_t name the instantiation being compiled.
+ */
+#ifndef BLRCHOL_LOWRANK_IMPL_H
+#define BLRCHOL_LOWRANK_IMPL_H
+
+#include <stdlib.h>
+#include "tile.h"
+
+/* Status returned when LAPACK fails (an SVD that does not converge): the
+ * tile is left unchanged.  -1 stays "memory refused" as lowrank.h says. */
+#define LR_LAPACK_FAILED (-2)
+
+/* The largest rank worth storing low-rank: past it, (m + n) k > m n and
+ * the dense tile is cheaper (DESIGN.md). */
+static inline int lr_max_lowrank(int m, int n) { return (m < n ? m : n) / 2; }
+
+/* The smallest k such that sqrt(sum_{i >= k} s_i^2) <= tol, s sorted
+ * decreasing (0-based, so s[k..p-1] are dropped).  Summing from the smallest
+ * value up keeps the tail sum accurate when it is far below s[0]. */
+static inline int lr_truncation_rank(const double *s, int p, double tol)
+{
+    double budget = tol > 0 ? tol * tol : 0.0, tail = 0.0;
+    int k = p;
+    while (k > 0 && tail + s[k - 1] * s[k - 1] <= budget) {
+        tail += s[k - 1] * s[k - 1];
+        k--;
+    }
+    return k;
+}
+
+/* Workspace of `count` scalars (plain malloc: workspaces are not tiles).
+ * Never asks malloc for 0 bytes, so NULL always means out of memory. */
+static inline void *lr_workspace(size_t count, size_t size) { return malloc((count ? count : 1) * size); }
+#define LR_WORKSPACE(type, count) ((type *)lr_workspace((size_t)(count), sizeof(type)))
+
+/* Truncate the product A B^* at tol into t (t->m x t->n), A m x k and B n x k
+ * with leading dimensions m and n; A and B are destroyed.  When the
+ * truncated rank passes lr_max_lowrank, t is left untouched and *too_big is
+ * set: the caller stores its dense result its own (exact) way.  Otherwise t
+ * becomes low-rank with the truncated rank (any previous storage replaced).
+ * 0, -1 (no memory; t unchanged) or LR_LAPACK_FAILED. */
+int NAME(lr_recompress_factors)(tile_t *t, int k, scalar_t *a, scalar_t *b, double tol, int conj,
+                                int *too_big);
+
+/* Make t dense and copy the m x n array d (leading dimension m) into it.
+ * d must not be t's own storage.  0 or -1 (t unchanged). */
+int NAME(lr_store_dense)(tile_t *t, const scalar_t *d);
+
+#endif

@@ -1,0 +1,82 @@
+/*
+ * test_lowrank.c: the low-rank algebra and tile compression of
+ * compression/ (lowrank.h), for d and z, conj 0 and 1 in z.  The cases are
+ * written once in lowrank_cases.inc and instantiated here per precision;
+ * every check is against a dense reference computed in the test itself.
+ */
+#include <complex.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+#include <criterion/logging.h>
+#include <lapacke.h>
+
+#include "compression/lowrank.h"
+#include "compression/tile.h"
+#include "memctl/tile_mem.h"
+
+/* splitmix64: deterministic, so a failure reproduces. */
+static uint64_t test_seed = 0x9e3779b97f4a7c15ull;
+static double test_rand(void)
+{
+    uint64_t z = (test_seed += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
+    return (double)(z >> 11) * 0x1.0p-53 * 2.0 - 1.0;   /* uniform in [-1, 1) */
+}
+
+static void *test_alloc(size_t bytes)
+{
+    void *p = malloc(bytes ? bytes : 1);
+    cr_assert_not_null(p, "test workspace of %zu bytes", bytes);
+    return p;
+}
+
+static double test_abs2_d(double a) { return a * a; }
+static double test_abs2_z(double complex a) { return creal(a) * creal(a) + cimag(a) * cimag(a); }
+/* A function, not conj() itself: the cases' `conj` parameter would hide it. */
+static double complex test_conj_z(double complex a) { return conj(a); }
+#define test_abs2(a) _Generic((a), double: test_abs2_d, default: test_abs2_z)(a)
+
+#define P_SCALAR double
+#define P_SUF d
+#define P_COMPLEX 0
+#define P_CONJ(a) (a)
+#define P_EXPAND(t, conj, out, ld) ((void)(conj), tile_expand_d((t), (out), (ld)))
+#include "lowrank_cases.inc"
+#undef P_SCALAR
+#undef P_SUF
+#undef P_COMPLEX
+#undef P_CONJ
+#undef P_EXPAND
+
+#define P_SCALAR double complex
+#define P_SUF z
+#define P_COMPLEX 1
+#define P_CONJ(a) test_conj_z(a)
+#define P_EXPAND(t, conj, out, ld) tile_expand_z((t), (conj), (out), (ld))
+#include "lowrank_cases.inc"
+
+/* One Test per precision and symmetry: d (conj irrelevant), z with ^T
+ * (complex symmetric) and z with ^H (Hermitian). */
+#define LOWRANK_TESTS(name)                                \
+    Test(lowrank, name##_d) { check_##name##_d(0); }       \
+    Test(lowrank, name##_z_sym) { check_##name##_z(0); }   \
+    Test(lowrank, name##_z_herm) { check_##name##_z(1); }
+
+LOWRANK_TESTS(truncate)
+LOWRANK_TESTS(truncate_wide)
+LOWRANK_TESTS(truncate_to_dense)
+LOWRANK_TESTS(add_product)
+LOWRANK_TESTS(add_product_grows_dense)
+LOWRANK_TESTS(add_product_refused)
+LOWRANK_TESTS(to_dense)
+LOWRANK_TESTS(compress_kernel)
+LOWRANK_TESTS(compress_dense)
+LOWRANK_TESTS(compress_random)
+LOWRANK_TESTS(compress_zero)
+LOWRANK_TESTS(compress_exact_rank)
