@@ -89,7 +89,7 @@ run: blrchol
 TEST_FILTER ?= *
 check: blrchol build/run_tests
 	@test "$(HAVE_CRITERION)" = yes || { echo "blrchol: Criterion not found: install libcriterion-dev or pass --with-criterion=DIR to configure" >&2; exit 1; }
-	build/run_tests --jobs 1 --filter '$(TEST_FILTER)'
+	OPENBLAS_CORETYPE=$${OPENBLAS_CORETYPE:-SANDYBRIDGE} build/run_tests --jobs 1 --filter '$(TEST_FILTER)'
 
 clean:
 	rm -rf build blrchol

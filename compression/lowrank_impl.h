@@ -20,10 +20,14 @@ static inline int lr_max_lowrank(int m, int n) { return (m < n ? m : n) / 2; }
 
 /* The smallest k such that sqrt(sum_{i >= k} s_i^2) <= tol, s sorted
  * decreasing (0-based, so s[k..p-1] are dropped).  Summing from the smallest
- * value up keeps the tail sum accurate when it is far below s[0]. */
+ * value up keeps the tail sum accurate when it is far below s[0].  The
+ * budget is shrunk by a relative 1e-8: computed singular values carry
+ * rounding errors of order 1e-16 s[0], and a tail that meets tol only to
+ * the last bit would then miss it in exact arithmetic. */
 static inline int lr_truncation_rank(const double *s, int p, double tol)
 {
-    double budget = tol > 0 ? tol * tol : 0.0, tail = 0.0;
+    const double safe_tol = tol * (1.0 - 1e-8);
+    double budget = tol > 0 ? safe_tol * safe_tol : 0.0, tail = 0.0;
     int k = p;
     while (k > 0 && tail + s[k - 1] * s[k - 1] <= budget) {
         tail += s[k - 1] * s[k - 1];

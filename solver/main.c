@@ -21,6 +21,7 @@
 #endif
 
 #include "algorithms.h"
+#include "blas_guard.h"
 #include "check.h"
 #include "desc.h"
 #include "options.h"
@@ -412,6 +413,7 @@ static void describe_oom(struct run *r)
 
 int main(int argc, char **argv)
 {
+    blas_guard_complex(argc, argv);
     struct run r;
     memset(&r, 0, sizeof r);
     int provided;
