@@ -14,12 +14,20 @@
 
 #include "tile_mem.h"
 
-enum tile_state { TILE_NONE, TILE_LOCAL, TILE_RESERVED, TILE_RECEIVED };
-
+/*
+ * A remote tile can be received several times (its cached copy is flushed
+ * between uses on this rank), and the next reception may be reserved
+ * before the previous copy is freed: submission runs ahead of execution.
+ * So a remote tile carries a count of reserved receptions (at dense size)
+ * plus the bytes of the copy it holds now.
+ */
 struct tile_charge {
-    unsigned char state;
+    unsigned char local;
     size_t charged;       /* what this tile contributes to `charged` */
     size_t local_initial; /* local: actual x (1 + margin) at first sight */
+    int reserved;         /* remote: receptions reserved, not yet arrived */
+    size_t dense;         /* remote: bytes charged per reservation */
+    size_t copy;          /* remote: bytes of the copy held now */
 };
 
 static struct {
@@ -122,8 +130,8 @@ void memctl_local_set(int tile, size_t actual)
     pthread_mutex_lock(&mc.lock);
     struct tile_charge *t = tile_at(tile);
     if (t) {
-        if (t->state != TILE_LOCAL) {
-            t->state = TILE_LOCAL;
+        if (!t->local) {
+            t->local = 1;
             t->local_initial = (size_t)((double)actual * (1.0 + mc.cfg.growth_margin) + 0.5);
             set_charge(t, t->local_initial);
         } else {
@@ -152,7 +160,7 @@ int memctl_reserve_remote(int tile, size_t dense)
         return 0;
     pthread_mutex_lock(&mc.lock);
     struct tile_charge *t = tile_at(tile);
-    if (!t || t->state == TILE_RESERVED || t->state == TILE_RECEIVED || t->state == TILE_LOCAL) {
+    if (!t || t->local) {
         pthread_mutex_unlock(&mc.lock);
         return 0;
     }
@@ -188,11 +196,10 @@ int memctl_reserve_remote(int tile, size_t dense)
         mc.blocked_seconds += seconds_since(&began);
         mc.blocked = 0;
         trace_row(1);
-        /* The tile may have been reserved meanwhile?  Only this thread
-         * reserves, so no: charge it now. */
     }
-    t->state = TILE_RESERVED;
-    set_charge(t, dense);
+    t->reserved++;
+    t->dense = dense;
+    set_charge(t, t->charged + dense);
     trace_row(0);
     pthread_mutex_unlock(&mc.lock);
     return 0;
@@ -204,11 +211,16 @@ void memctl_received(int tile, size_t actual)
         return;
     pthread_mutex_lock(&mc.lock);
     struct tile_charge *t = tile_at(tile);
-    if (t && t->state != TILE_LOCAL) {
-        if (t->state == TILE_NONE)
+    if (t && !t->local) {
+        size_t charge = t->charged - t->copy + actual;
+        if (t->reserved > 0) {
+            t->reserved--;
+            charge -= t->dense;
+        } else {
             mc.unreserved_receives++;
-        t->state = TILE_RECEIVED;
-        set_charge(t, actual);
+        }
+        t->copy = actual;
+        set_charge(t, charge);
         if (mc.charged < mc.cfg.low)
             pthread_cond_broadcast(&mc.released);
         trace_row(0);
@@ -222,9 +234,9 @@ void memctl_released(int tile)
         return;
     pthread_mutex_lock(&mc.lock);
     struct tile_charge *t = tile_at(tile);
-    if (t && (t->state == TILE_RESERVED || t->state == TILE_RECEIVED)) {
-        t->state = TILE_NONE;
-        set_charge(t, 0);
+    if (t && !t->local && t->copy) {
+        set_charge(t, t->charged - t->copy);
+        t->copy = 0;
         if (mc.charged < mc.cfg.low)
             pthread_cond_broadcast(&mc.released);
         trace_row(0);

@@ -6,8 +6,10 @@
  *
  * charged = sum over tiles of what memctl has promised for them:
  *   local tile:  max(actual at registration x (1 + growth margin), current actual)
- *   remote tile: dense size from reservation until received, then the
- *                received (actual) size until released.
+ *   remote tile: dense size per reserved reception until it arrives, plus
+ *                the received (actual) size of the copy held until it is
+ *                released.  A tile may be received again after its copy
+ *                was flushed: each reception is reserved on its own.
  * When a reservation would take charged past `high`, the caller blocks until
  * charged falls under `low` (hysteresis), then goes on.
  *
@@ -52,14 +54,17 @@ void memctl_shutdown(void);
 void memctl_local_set(int tile, size_t actual);
 
 /* Before submitting a task that makes this rank receive remote tile `tile`
- * of dense size `dense`: charge it, blocking first if charged + dense would
- * pass `high`.  A tile already reserved or received is not charged twice.
- * Returns 0, or -1 when `dense` alone exceeds `high` (the budget is too
- * small for one task: the caller reports it, memctl does not block). */
+ * of dense size `dense` (the caller knows whether StarPU-MPI will post a
+ * receive: the tile is not in its receive cache): charge one reception,
+ * blocking first if charged + dense would pass `high`.  A local tile is
+ * never charged here.  Returns 0, or -1 when `dense` alone exceeds `high`
+ * (the budget is too small for one task: the caller reports it, memctl
+ * does not block). */
 int memctl_reserve_remote(int tile, size_t dense);
 
 /* Reception hook (tile interface unpack): the remote copy holds `actual`
- * bytes; the charge becomes `actual`. */
+ * bytes; one reserved reception (dense) becomes the copy (actual).  A
+ * reception nobody reserved is charged too, and counted. */
 void memctl_received(int tile, size_t actual);
 
 /* Release hook (tile interface free): the remote copy is freed; its charge

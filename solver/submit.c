@@ -25,24 +25,36 @@ int submit_task(desc_t *A, struct starpu_codelet *cl, const struct kernel_args *
     if (!involved)
         return 0;
     /* Charge memctl before StarPU-MPI posts the receive: the reservation
-     * may block this thread until memory is released. */
+     * may block this thread until memory is released.  A tile still in
+     * StarPU-MPI's receive cache is not received again. */
     if (executor == A->rank && reserve_hook)
-        for (int r = 0; r < nreads; r++)
-            if (desc_owner(A, reads[r][0], reads[r][1]) != A->rank &&
-                reserve_hook(desc_index(A, reads[r][0], reads[r][1]),
-                             tile_dense_size(A, reads[r][0], reads[r][1])))
+        for (int r = 0; r < nreads; r++) {
+            int i = reads[r][0], j = reads[r][1];
+            if (desc_is_mine(A, i, j))
+                continue;
+            starpu_data_handle_t cached = A->tiles[desc_index(A, i, j)];
+            if (cached && starpu_mpi_cached_receive(cached))
+                continue;
+            if (reserve_hook(desc_index(A, i, j), tile_dense_size(A, i, j)))
                 return -1;
+        }
     starpu_data_handle_t written = desc_tile(A, wi, wj);
+    /* Not STARPU_SSEND: synchronous sends would keep a tile on its owner
+     * until the receiver posted the receive (after its memctl reservation),
+     * but with StarPU-MPI 1.3.10 they deadlocked runs of 4 ranks (n 8000,
+     * nb 512), memctl on or off.  Data that arrives before the receive is
+     * posted waits in a StarPU-MPI buffer of its own: see README, memctl. */
+    const int read_mode = STARPU_R;
     int status;
     if (nreads == 0)
         status = starpu_mpi_task_insert(A->comm, cl, STARPU_RW, written, STARPU_VALUE, args, sizeof *args,
                                         STARPU_PRIORITY, priority, 0);
     else if (nreads == 1)
-        status = starpu_mpi_task_insert(A->comm, cl, STARPU_RW, written, STARPU_R, desc_tile(A, r1i, r1j),
+        status = starpu_mpi_task_insert(A->comm, cl, STARPU_RW, written, read_mode, desc_tile(A, r1i, r1j),
                                         STARPU_VALUE, args, sizeof *args, STARPU_PRIORITY, priority, 0);
     else
-        status = starpu_mpi_task_insert(A->comm, cl, STARPU_RW, written, STARPU_R, desc_tile(A, r1i, r1j),
-                                        STARPU_R, desc_tile(A, r2i, r2j), STARPU_VALUE, args, sizeof *args,
+        status = starpu_mpi_task_insert(A->comm, cl, STARPU_RW, written, read_mode, desc_tile(A, r1i, r1j),
+                                        read_mode, desc_tile(A, r2i, r2j), STARPU_VALUE, args, sizeof *args,
                                         STARPU_PRIORITY, priority, 0);
     STARPU_CHECK_RETURN_VALUE(status, "starpu_mpi_task_insert");
     return 0;
