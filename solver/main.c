@@ -284,6 +284,19 @@ static int run_solver(struct run *r)
                 rep->time_compress, initial.bytes / 1048576.0, 100 * initial.bytes / rep->dense_bytes,
                 initial.rank_max);
 
+    /* A reception larger than the high watermark could never be charged.
+     * Decide it on every rank together, before any rank starts: a rank
+     * that stopped submitting alone would leave the others waiting. */
+    size_t largest_tile = (size_t)A->nb * A->nb * A->elem_size;
+    int too_small = opt->memctl && r->nranks > 1 && largest_tile > (size_t)rep->mem_high;
+    if (agree_failure(r, too_small)) {
+        snprintf(rep->error, sizeof rep->error,
+                 "the memory budget is too small for one task: a remote tile of up to %.1f MiB does not fit under "
+                 "--mem-high %.1f MiB (raise --mem-high/--node-mem or lower --nb)",
+                 largest_tile / 1048576.0, rep->mem_high / 1048576.0);
+        return EXIT_USAGE;
+    }
+
     kernel_flops_reset();
     progress_start("factor", count_factor_tasks(A), 5.0, !verbose);
     int submitted = blr_potrf(A, &r->args);
@@ -298,10 +311,7 @@ static int run_solver(struct run *r)
         local = 3;
     int failure = agree_failure(r, local);
     if (failure == 3) {
-        snprintf(rep->error, sizeof rep->error,
-                 "the memory budget is too small for one task: a remote tile of up to %.1f MiB does not fit under "
-                 "--mem-high %.1f MiB (raise --mem-high/--node-mem or lower --nb)",
-                 (double)A->nb * A->nb * A->elem_size / 1048576.0, rep->mem_high / 1048576.0);
+        snprintf(rep->error, sizeof rep->error, "memctl refused a reservation (budget too small for one task)");
         return EXIT_USAGE;
     }
     if (failure == 2)

@@ -7,6 +7,8 @@
 #include <complex.h>
 #include <lapacke.h>
 #include <math.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,0 +1,86 @@
+/*
+ * memctl under mpirun: tight watermarks never deadlock and change nothing
+ * in the result; a per-rank capacity is never passed and ends in a clean
+ * "oom"; a budget below one tile is refused with a message.
+ */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tests/support.h"
+
+static char *run_json(int ranks, const char *args, int expected_status)
+{
+    char json_path[64], command[1024];
+    temp_path(json_path, sizeof json_path, ".json");
+    snprintf(command, sizeof command, "%s --quiet --json %s", args, json_path);
+    char *output = NULL;
+    int status = run_blrchol(ranks, command, &output);
+    cr_assert_eq(status, expected_status, "blrchol %s on %d ranks exited %d:\n%s", command, ranks, status, output);
+    free(output);
+    char *json = slurp(json_path);
+    unlink(json_path);
+    cr_assert_not_null(json, "no JSON from blrchol %s", command);
+    return json;
+}
+
+#define PROBLEM "-n 3000 --nb 200 --kernel laplace --eps 1e-8 --check"
+
+/* Random watermarks between one tile and the unconstrained peak: the run
+ * completes with the same backward error (every tile sees the same kernels
+ * in the same order; memctl only delays submission). */
+Test(memctl_runs, random_tight_watermarks, .timeout = 900)
+{
+    char *free_run = run_json(4, PROBLEM " --no-memctl", 0);
+    double reference = json_number(free_run, "backward_error");
+    double peak = json_number(free_run, "peak_charged_bytes");
+    free(free_run);
+    unsigned seed = (unsigned)time(NULL);
+    srand(seed);
+    const double tile = 200.0 * 200 * 8;
+    for (int run = 0; run < 4; run++) {
+        double high = tile * (1.5 + rand() % 20) ;
+        if (high > peak)
+            high = peak;
+        double low = high * (0.5 + 0.4 * rand() / RAND_MAX);
+        char args[512];
+        snprintf(args, sizeof args, PROBLEM " --mem-high %.0f --mem-low %.0f", high, low);
+        char *json = run_json(4, args, 0);
+        cr_assert(json_has_string(json, "status", "ok"), "seed %u: %s", seed, json);
+        double backward_error = json_number(json, "backward_error");
+        cr_assert(fabs(backward_error - reference) <= 1e-6 * reference, "seed %u, high %.0f low %.0f: %g vs %g", seed,
+                  high, low, backward_error, reference);
+        cr_assert(json_number(json, "memctl_blocks") > 0, "seed %u, high %.0f: memctl never blocked", seed, high);
+        free(json);
+    }
+}
+
+/* Under a capacity the allocator never holds more, and the run says which
+ * rank ran out, with exit code 3 on every rank. */
+Test(memctl_runs, node_mem_is_never_passed, .timeout = 300)
+{
+    char *json = run_json(2, PROBLEM " --dense --node-mem 4M", 3);
+    cr_assert(json_has_string(json, "status", "oom"), "%s", json);
+    cr_assert(strstr(json, "out of memory on rank"), "%s", json);
+    double cap = 4.0 * 1024 * 1024;
+    cr_assert(json_number(json, "peak_actual_bytes") <= cap, "%s", json);
+    free(json);
+    /* The same problem fits in more. */
+    json = run_json(2, PROBLEM " --dense --node-mem 64M", 0);
+    cr_assert(json_has_string(json, "status", "ok"), "%s", json);
+    cr_assert(json_number(json, "peak_actual_bytes") <= 64.0 * 1024 * 1024, "%s", json);
+    free(json);
+}
+
+Test(memctl_runs, budget_below_one_tile_is_refused, .timeout = 300)
+{
+    char *output = NULL;
+    int status = run_blrchol(2, PROBLEM " --mem-high 100K --mem-low 50K", &output);
+    cr_assert_eq(status, 2, "%s", output);
+    cr_assert(strstr(output, "too small for one task"), "%s", output);
+    free(output);
+}
