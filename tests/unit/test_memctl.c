@@ -1,0 +1,193 @@
+/* memctl's accounting and hysteresis, driven by scripted events in one
+ * process; expected charges are worked out by hand in each test. */
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "memctl/memctl.h"
+#include "memctl/tile_mem.h"
+
+static memctl_config_t config(int enabled, size_t high, size_t low)
+{
+    return (memctl_config_t){.enabled = enabled, .high = high, .low = low, .growth_margin = 0.25, .ntiles = 16};
+}
+
+static size_t charged(void)
+{
+    memctl_stats_t s;
+    memctl_get_stats(&s);
+    return s.charged;
+}
+
+Test(memctl, local_remote_and_release_charges)
+{
+    tile_mem_reset();
+    memctl_config_t cfg = config(1, 1000000, 900000);
+    cr_assert_eq(memctl_init(&cfg), 0);
+    memctl_local_set(0, 1000);              /* 1000 x 1.25 */
+    cr_assert_eq(charged(), 1250);
+    memctl_local_set(0, 1200);              /* inside the margin */
+    cr_assert_eq(charged(), 1250);
+    memctl_local_set(0, 2000);              /* past it: actual */
+    cr_assert_eq(charged(), 2000);
+    memctl_local_set(0, 100);               /* shrink: never below the first charge */
+    cr_assert_eq(charged(), 1250);
+    cr_assert_eq(memctl_reserve_remote(0, 5000), 0, "a local tile is never reserved");
+    cr_assert_eq(charged(), 1250);
+
+    cr_assert_eq(memctl_reserve_remote(3, 4000), 0);
+    cr_assert_eq(charged(), 1250 + 4000);
+    memctl_received(3, 700);                /* corrected to the received size */
+    cr_assert_eq(charged(), 1250 + 700);
+    cr_assert_eq(memctl_reserve_remote(3, 4000), 0); /* received again after a flush */
+    cr_assert_eq(charged(), 1250 + 700 + 4000);
+    memctl_released(3);                     /* the first copy is freed */
+    cr_assert_eq(charged(), 1250 + 4000);
+    memctl_received(3, 900);
+    cr_assert_eq(charged(), 1250 + 900);
+    memctl_released(3);
+    cr_assert_eq(charged(), 1250);
+    memctl_released(3);                     /* nothing held: no-op */
+    cr_assert_eq(charged(), 1250);
+
+    memctl_received(5, 300);                /* nobody reserved it */
+    memctl_stats_t s;
+    memctl_get_stats(&s);
+    cr_assert_eq(s.unreserved_receives, 1);
+    cr_assert_eq(s.charged, 1550);
+    cr_assert_eq(s.peak_charged, 1250 + 700 + 4000);
+    memctl_shutdown();
+}
+
+Test(memctl, a_tile_larger_than_high_is_refused_at_once)
+{
+    memctl_config_t cfg = config(1, 1000, 800);
+    cr_assert_eq(memctl_init(&cfg), 0);
+    cr_assert_eq(memctl_reserve_remote(1, 1001), -1);
+    cr_assert_eq(charged(), 0);
+    memctl_shutdown();
+}
+
+Test(memctl, disabled_accounts_but_never_blocks)
+{
+    memctl_config_t cfg = config(0, 1000, 800);
+    cr_assert_eq(memctl_init(&cfg), 0);
+    for (int t = 0; t < 8; t++)
+        cr_assert_eq(memctl_reserve_remote(t, 600), 0);
+    memctl_stats_t s;
+    memctl_get_stats(&s);
+    cr_assert_eq(s.charged, 4800);
+    cr_assert_eq(s.blocks, 0);
+    memctl_shutdown();
+}
+
+/* Hysteresis with a real releasing thread: the submitter blocks at high
+ * and resumes only once charged fell under low. */
+static atomic_int releases_started;
+
+static void *release_slowly(void *unused)
+{
+    for (int t = 0; t < 8; t++) {
+        usleep(20000);
+        /* Counted before the release, so that the submitter, once woken,
+         * sees at least every release that could have woken it. */
+        atomic_store(&releases_started, t + 1);
+        memctl_released(t);
+    }
+    return NULL;
+}
+
+Test(memctl, blocks_at_high_resumes_under_low, .timeout = 20)
+{
+    memctl_config_t cfg = config(1, 1000, 450);
+    cr_assert_eq(memctl_init(&cfg), 0);
+    for (int t = 0; t < 8; t++) {
+        cr_assert_eq(memctl_reserve_remote(t, 100), 0); /* 8 x 100 = 800 <= high */
+        memctl_received(t, 100);
+    }
+    pthread_t releaser;
+    atomic_store(&releases_started, 0);
+    pthread_create(&releaser, NULL, release_slowly, NULL);
+    /* 800 + 300 > 1000: blocks until charged < 450, i.e. after the fourth
+     * release (800 - 4 x 100 = 400). */
+    cr_assert_eq(memctl_reserve_remote(10, 300), 0);
+    int released = atomic_load(&releases_started);
+    cr_assert_geq(released, 4, "resumed after %d releases, while charged was still >= low", released);
+    pthread_join(releaser, NULL);
+    cr_assert_eq(charged(), 300);
+    memctl_stats_t s;
+    memctl_get_stats(&s);
+    cr_assert_eq(s.blocks, 1);
+    cr_assert_gt(s.blocked_seconds, 0);
+    cr_assert_leq(s.peak_charged, 1000);
+    cr_assert_eq(s.overflows, 0);
+    memctl_shutdown();
+}
+
+static int always_idle(void) { return 1; }
+
+Test(memctl, idle_runtime_ends_a_block_as_an_overflow, .timeout = 10)
+{
+    memctl_config_t cfg = config(1, 1000, 500);
+    cfg.runtime_idle = always_idle;
+    cr_assert_eq(memctl_init(&cfg), 0);
+    cr_assert_eq(memctl_reserve_remote(1, 900), 0);
+    cr_assert_eq(memctl_reserve_remote(2, 900), 0); /* would wait forever */
+    memctl_stats_t s;
+    memctl_get_stats(&s);
+    cr_assert_eq(s.blocks, 1);
+    cr_assert_eq(s.overflows, 1);
+    cr_assert_eq(s.charged, 1800);
+    memctl_shutdown();
+}
+
+Test(memctl, trace_is_a_csv_with_the_block, .timeout = 10)
+{
+    FILE *trace = tmpfile();
+    memctl_config_t cfg = config(1, 1000, 500);
+    cfg.runtime_idle = always_idle;
+    cfg.trace = trace;
+    cr_assert_eq(memctl_init(&cfg), 0);
+    memctl_reserve_remote(1, 900);
+    memctl_reserve_remote(2, 900);
+    memctl_shutdown();
+    rewind(trace);
+    char line[256];
+    cr_assert_not_null(fgets(line, sizeof line, trace));
+    cr_assert_str_eq(line, "rank,time,charged,actual,blocked\n");
+    double last_time = -1;
+    int blocked_rows = 0, rows = 0;
+    while (fgets(line, sizeof line, trace)) {
+        int rank, blocked;
+        double time;
+        size_t c, a;
+        cr_assert_eq(sscanf(line, "%d,%lf,%zu,%zu,%d", &rank, &time, &c, &a, &blocked), 5, "%s", line);
+        cr_assert_geq(time, last_time);
+        last_time = time;
+        blocked_rows += blocked;
+        rows++;
+    }
+    cr_assert_gt(rows, 2);
+    cr_assert_geq(blocked_rows, 1);
+    fclose(trace);
+}
+
+Test(memctl, parse_size)
+{
+    struct { const char *text; size_t bytes; } good[] = {
+        {"4096", 4096}, {"512K", 512ull << 10}, {"512M", 512ull << 20}, {"18G", 18ull << 30},
+        {"1.5G", 3ull << 29}, {"2T", 2ull << 40}, {"512MiB", 512ull << 20}, {"18GB", 18ull << 30}, {"64k", 64ull << 10}};
+    for (size_t k = 0; k < sizeof good / sizeof good[0]; k++) {
+        size_t bytes = 0;
+        cr_assert_eq(memctl_parse_size(good[k].text, &bytes), 0, "%s", good[k].text);
+        cr_assert_eq(bytes, good[k].bytes, "%s gave %zu", good[k].text, bytes);
+    }
+    const char *bad[] = {"", "-1", "12X", "G", "1.5.3", "5GG"};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        size_t bytes;
+        cr_assert_eq(memctl_parse_size(bad[k], &bytes), -1, "'%s' accepted", bad[k]);
+    }
+}
