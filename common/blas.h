@@ -26,12 +26,10 @@ static inline char lapack_star(int conj)
 #define BLAS_ARG(x) (x)
 #define BLAS_FN(fn) cblas_d##fn
 #define LAPACK_FN(fn) LAPACKE_d##fn
-#define LAPACK_ORTH(fn) LAPACKE_dor##fn
 #else
 #define BLAS_ARG(x) (&(x))
 #define BLAS_FN(fn) cblas_z##fn
 #define LAPACK_FN(fn) LAPACKE_z##fn
-#define LAPACK_ORTH(fn) LAPACKE_zun##fn
 #endif
 
 static inline void blas_gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k,
@@ -103,15 +101,26 @@ static inline int lapack_potrf_lower(int n, scalar_t *a, int lda)
     return (int)LAPACK_FN(potrf)(LAPACK_COL_MAJOR, 'L', n, a, lda);
 }
 
-static inline int lapack_geqrf(int m, int n, scalar_t *a, int lda, scalar_t *tau)
+/* Householder QR of the m x n matrix a (n <= m) in compact WY form: R in
+ * the upper triangle, the reflectors below it, their n x n block factor in
+ * t.  geqrt with a single block of n columns runs LAPACK's recursive
+ * geqrt3, which is all BLAS3; geqrf would take its unblocked BLAS2 path on
+ * the narrow matrices of low-rank recompression (its crossover is 128
+ * columns), and that path dominated the factorisation's profile. */
+static inline int lapack_qr_wy(int m, int n, scalar_t *a, int lda, scalar_t *t)
 {
-    return (int)LAPACK_FN(geqrf)(LAPACK_COL_MAJOR, m, n, a, lda, tau);
+    return (int)LAPACK_FN(geqrt)(LAPACK_COL_MAJOR, m, n, n, a, lda, t, n);
 }
 
-/* Form the first n columns of Q from geqrf's output (orgqr / ungqr). */
-static inline int lapack_form_q(int m, int n, int k, scalar_t *a, int lda, const scalar_t *tau)
+/* C (m x n) <- Q C, Q the m x m orthogonal factor of lapack_qr_wy (k
+ * reflectors in v, k x k block factor t): applied as blocked reflectors,
+ * never formed. */
+static inline int lapack_apply_q(int m, int n, int k, const scalar_t *v, int ldv, const scalar_t *t,
+                                 scalar_t *c, int ldc)
 {
-    return (int)LAPACK_ORTH(gqr)(LAPACK_COL_MAJOR, m, n, k, a, lda, tau);
+    if (m == 0 || n == 0 || k == 0)
+        return 0;
+    return (int)LAPACK_FN(gemqrt)(LAPACK_COL_MAJOR, 'L', 'N', m, n, k, k, v, ldv, t, k, c, ldc);
 }
 
 /* Thin SVD A = U diag(s) VT (gesdd, jobz 'S'); A is destroyed. */

@@ -17,7 +17,7 @@
 
 static inline int min_int(int a, int b) { return a < b ? a : b; }
 
-/* R (the k x k upper triangle left by geqrf in a, leading dimension lda)
+/* R (the k x k upper triangle left by the QR in a, leading dimension lda)
  * into r (leading dimension k) with explicit zeros below the diagonal, so
  * that a plain gemm can multiply it. */
 static void copy_upper(int k, const scalar_t *a, int lda, scalar_t *r)
@@ -30,6 +30,22 @@ static void copy_upper(int k, const scalar_t *a, int lda, scalar_t *r)
     }
 }
 
+/* out (rows x r, leading dimension rows) <- [top; 0]: the k x r block top
+ * (leading dimension ldtop) over zeros, so that applying an m x m Q to it
+ * gives Q's first k columns times top.  With `star`, top is given
+ * transposed (r x k) and its (conjugate) transpose is taken. */
+static void pad_below(int rows, int r, int k, const scalar_t *top, int ldtop, int star, int conj,
+                      scalar_t *out)
+{
+    for (int l = 0; l < r; l++) {
+        scalar_t *col = out + (size_t)l * rows;
+        for (int i = 0; i < k; i++)
+            col[i] = star ? SCALAR_STAR(top[l + (size_t)i * ldtop], conj) : top[i + (size_t)l * ldtop];
+        for (int i = k; i < rows; i++)
+            col[i] = 0;
+    }
+}
+
 /*
  * A B^* = Q_a R_a R_b^* Q_b^*.  The core R_a R_b^* is at most k x k, so its
  * SVD X S Y^H is cheap, and
@@ -37,7 +53,8 @@ static void copy_upper(int k, const scalar_t *a, int lda, scalar_t *r)
  * With gesdd's YH = Y^H (p x kb):
  *     conj = 1: Y_r^H Q_b^H = (Q_b Y_r)^H,        so V' = Q_b YH_r^H;
  *     conj = 0: Y_r^H Q_b^T = (Q_b conj(Y_r))^T,  so V' = Q_b YH_r^T;
- * in both cases V' = Q_b (YH_r)^*, one gemm with blas_star(conj).
+ * in both cases V' = Q_b (YH_r)^*.  Q_a and Q_b stay as blocked reflectors
+ * and are applied to [X_r S_r; 0] and [(YH_r)^*; 0] straight into the tile.
  * When k >= m, A is its own "R" (Q_a = I, ka = m): a QR would only cost and
  * would not give a square R; likewise for B.
  */
@@ -52,7 +69,8 @@ int NAME(lr_recompress_factors)(tile_t *t, int k, scalar_t *a, scalar_t *b, doub
     const int qr_a = k < m, qr_b = k < n;
     const int ka = qr_a ? k : m, kb = qr_b ? k : n, p = min_int(ka, kb);
     const size_t kk = (size_t)k * k;
-    scalar_t *tau_a = LR_WORKSPACE(scalar_t, k), *tau_b = LR_WORKSPACE(scalar_t, k);
+    scalar_t *wy_a = qr_a ? LR_WORKSPACE(scalar_t, kk) : NULL;
+    scalar_t *wy_b = qr_b ? LR_WORKSPACE(scalar_t, kk) : NULL;
     scalar_t *ra = qr_a ? LR_WORKSPACE(scalar_t, kk) : NULL;
     scalar_t *rb = qr_b ? LR_WORKSPACE(scalar_t, kk) : NULL;
     scalar_t *core = LR_WORKSPACE(scalar_t, (size_t)ka * kb);
@@ -60,17 +78,17 @@ int NAME(lr_recompress_factors)(tile_t *t, int k, scalar_t *a, scalar_t *b, doub
     scalar_t *yh = LR_WORKSPACE(scalar_t, (size_t)p * kb);
     double *s = LR_WORKSPACE(double, p);
     int status = -1;
-    if (!tau_a || !tau_b || (qr_a && !ra) || (qr_b && !rb) || !core || !x || !yh || !s)
+    if ((qr_a && (!wy_a || !ra)) || (qr_b && (!wy_b || !rb)) || !core || !x || !yh || !s)
         goto done;
 
     status = LR_LAPACK_FAILED;
     if (qr_a) {
-        if (lapack_geqrf(m, k, a, m, tau_a) != 0)
+        if (lapack_qr_wy(m, k, a, m, wy_a) != 0)
             goto done;
         copy_upper(k, a, m, ra);
     }
     if (qr_b) {
-        if (lapack_geqrf(n, k, b, n, tau_b) != 0)
+        if (lapack_qr_wy(n, k, b, n, wy_b) != 0)
             goto done;
         copy_upper(k, b, n, rb);
     }
@@ -88,35 +106,26 @@ int NAME(lr_recompress_factors)(tile_t *t, int k, scalar_t *a, scalar_t *b, doub
     for (int l = 0; l < r; l++)
         for (int i = 0; i < ka; i++)
             x[i + (size_t)l * ka] *= s[l];
-    if (r > 0) {
-        if (qr_a && lapack_form_q(m, k, k, a, m, tau_a) != 0)
-            goto done;
-        if (qr_b && lapack_form_q(n, k, k, b, n, tau_b) != 0)
-            goto done;
-    }
 
     /* Only now touch the tile: every failure above left it as it was. */
     status = -1;
     if (tile_resize_lowrank(t, r, 0) != 0)
         goto done;
+    /* gemqrt fails only on invalid arguments, never on the data. */
+    status = LR_LAPACK_FAILED;
     if (r > 0) {
-        scalar_t *u = t->u, *v = t->v;
-        if (qr_a)
-            blas_gemm(CblasNoTrans, CblasNoTrans, m, r, k, 1.0, a, m, x, ka, 0.0, u, m);
-        else
-            lapack_copy(m, r, x, ka, u, m);
-        if (qr_b)
-            blas_gemm(CblasNoTrans, blas_star(conj), n, r, k, 1.0, b, n, yh, p, 0.0, v, n);
-        else
-            for (int l = 0; l < r; l++)
-                for (int j = 0; j < n; j++)
-                    v[j + (size_t)l * n] = SCALAR_STAR(yh[l + (size_t)j * p], conj);
+        pad_below(m, r, ka, x, ka, 0, conj, t->u);
+        pad_below(n, r, kb, yh, p, 1, conj, t->v);
+        if (qr_a && lapack_apply_q(m, r, k, a, m, wy_a, t->u, m) != 0)
+            goto done;
+        if (qr_b && lapack_apply_q(n, r, k, b, n, wy_b, t->v, n) != 0)
+            goto done;
     }
     status = 0;
 
 done:
-    free(tau_a);
-    free(tau_b);
+    free(wy_a);
+    free(wy_b);
     free(ra);
     free(rb);
     free(core);
