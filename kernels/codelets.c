@@ -4,6 +4,7 @@
 
 #include "tile_interface.h"
 #include "tile_kernels.h"
+#include "task_trace.h"
 #include "../memctl/tile_mem.h"
 
 static atomic_long completed;
@@ -53,7 +54,7 @@ static void assemble_in_tile(void *ctx, int row0, int nrows, int col0, int ncols
     w->source->assemble(w->source, w->row0 + row0, nrows, w->col0 + col0, ncols, out, ld);
 }
 
-static void generate_cpu(void *buffers[], void *cl_arg)
+static void generate_run(void *buffers[], void *cl_arg)
 {
     struct kernel_args args;
     unpack_args(cl_arg, &args);
@@ -78,7 +79,7 @@ static void generate_cpu(void *buffers[], void *cl_arg)
 
 /* ---- factorisation ------------------------------------------------------------ */
 
-static void potrf_cpu(void *buffers[], void *cl_arg)
+static void potrf_run(void *buffers[], void *cl_arg)
 {
     struct kernel_args args;
     unpack_args(cl_arg, &args);
@@ -96,7 +97,7 @@ static void potrf_cpu(void *buffers[], void *cl_arg)
     }
 }
 
-static void trsm_cpu(void *buffers[], void *cl_arg)
+static void trsm_run(void *buffers[], void *cl_arg)
 {
     struct kernel_args args;
     unpack_args(cl_arg, &args);
@@ -111,7 +112,7 @@ static void trsm_cpu(void *buffers[], void *cl_arg)
         tile_trsm_d(a, l, args.conj);
 }
 
-static void syrk_cpu(void *buffers[], void *cl_arg)
+static void syrk_run(void *buffers[], void *cl_arg)
 {
     struct kernel_args args;
     unpack_args(cl_arg, &args);
@@ -126,7 +127,7 @@ static void syrk_cpu(void *buffers[], void *cl_arg)
         tile_syrk_d(c, a, args.conj);
 }
 
-static void gemm_cpu(void *buffers[], void *cl_arg)
+static void gemm_run(void *buffers[], void *cl_arg)
 {
     struct kernel_args args;
     unpack_args(cl_arg, &args);
@@ -145,7 +146,7 @@ static void gemm_cpu(void *buffers[], void *cl_arg)
 
 /* ---- triangular solves on vector pieces ------------------------------------ */
 
-static void trsv_cpu(void *buffers[], void *cl_arg)
+static void trsv_run(void *buffers[], void *cl_arg)
 {
     struct kernel_args args;
     unpack_args(cl_arg, &args);
@@ -160,7 +161,7 @@ static void trsv_cpu(void *buffers[], void *cl_arg)
         tile_trsv_d(l, x, args.conj, adjoint);
 }
 
-static void gemv_cpu(void *buffers[], void *cl_arg)
+static void gemv_run(void *buffers[], void *cl_arg)
 {
     struct kernel_args args;
     unpack_args(cl_arg, &args);
@@ -175,6 +176,23 @@ static void gemv_cpu(void *buffers[], void *cl_arg)
     else
         tile_gemv_d(a, x, y, args.conj, adjoint);
 }
+
+/* ---- the codelets: each run above, timed for the task trace --------------- */
+
+#define TRACED(name, kind)                                                                                   \
+    static void name##_cpu(void *buffers[], void *cl_arg)                                                    \
+    {                                                                                                        \
+        double start = task_trace_now();                                                                     \
+        name##_run(buffers, cl_arg);                                                                         \
+        task_trace_record(kind, start);                                                                      \
+    }
+TRACED(generate, TASK_GENERATE)
+TRACED(potrf, TASK_POTRF)
+TRACED(trsm, TASK_TRSM)
+TRACED(syrk, TASK_SYRK)
+TRACED(gemm, TASK_GEMM)
+TRACED(trsv, TASK_TRSV)
+TRACED(gemv, TASK_GEMV)
 
 struct starpu_codelet cl_generate = {
     .cpu_funcs = {generate_cpu}, .nbuffers = 1, .modes = {STARPU_W}, .name = "generate"};

@@ -29,6 +29,7 @@
 #include "problem.h"
 #include "progress.h"
 #include "report.h"
+#include "../kernels/task_trace.h"
 #include "../kernels/tile_interface.h"
 #include "../kernels/tile_kernels.h"
 #include "../memctl/memctl.h"
@@ -45,7 +46,8 @@ struct run {
     struct kernel_args args;
     report_t report;
     void *b, *x;          /* full vectors, original numbering */
-    FILE *trace;
+    FILE *trace;      /* memctl rows, --trace */
+    FILE *task_trace; /* task spans, --trace */
 };
 
 static double wall(MPI_Comm comm)
@@ -90,6 +92,19 @@ static void memctl_resized_hook(int index, size_t bytes) { memctl_local_set(inde
 /* Nothing submitted is left to run: waiting for memory would never end. */
 static int runtime_idle(void) { return starpu_task_nsubmitted() == 0; }
 
+/* The trace files of --trace FILE: memctl rows in FILE and task spans in
+ * FILE with ".tasks" before a ".csv" ending (run.csv -> run.tasks.csv);
+ * with several ranks, ".<rank>" is appended to each. */
+static void trace_file_name(char *out, size_t size, const char *base, const char *kind, int rank, int nranks)
+{
+    size_t len = strlen(base);
+    int csv = len >= 4 && strcmp(base + len - 4, ".csv") == 0;
+    int stem = (int)(csv ? len - 4 : len);
+    int written = snprintf(out, size, "%.*s%s%s", stem, base, kind, csv ? ".csv" : "");
+    if (nranks > 1 && written >= 0 && (size_t)written < size)
+        snprintf(out + written, size - written, ".%d", rank);
+}
+
 static int setup_memctl(struct run *r)
 {
     options_t *opt = &r->opt;
@@ -111,17 +126,17 @@ static int setup_memctl(struct run *r)
     r->report.mem_high = (double)high;
     r->report.mem_low = (double)low;
     if (opt->trace_path) {
-        char path[4096];
-        /* One file per rank unless there is only one. */
-        if (r->nranks > 1)
-            snprintf(path, sizeof path, "%s.%d", opt->trace_path, r->rank);
-        else
-            snprintf(path, sizeof path, "%s", opt->trace_path);
+        char path[4096], tasks_path[4096];
+        trace_file_name(path, sizeof path, opt->trace_path, "", r->rank, r->nranks);
+        trace_file_name(tasks_path, sizeof tasks_path, opt->trace_path, ".tasks", r->rank, r->nranks);
         r->trace = fopen(path, "w");
-        if (!r->trace) {
-            snprintf(r->report.error, sizeof r->report.error, "cannot write the trace file %.400s", path);
+        r->task_trace = r->trace ? fopen(tasks_path, "w") : NULL;
+        if (!r->task_trace) {
+            snprintf(r->report.error, sizeof r->report.error, "cannot write the trace file %.400s",
+                     r->trace ? tasks_path : path);
             return -1;
         }
+        task_trace_start();
     }
     memctl_config_t cfg = {.enabled = opt->memctl, .high = high, .low = low, .growth_margin = opt->growth_margin,
                            .ntiles = (int)r->A.ntiles, .rank = r->rank, .runtime_idle = runtime_idle,
@@ -504,6 +519,11 @@ int main(int argc, char **argv)
     memctl_shutdown();
     if (r.trace)
         fclose(r.trace);
+    if (r.task_trace) {
+        if (task_trace_write(r.task_trace, r.rank) != 0 && r.rank == 0)
+            fprintf(stderr, "blrchol: warning: the task trace could not be written completely\n");
+        fclose(r.task_trace);
+    }
 
     if (code == EXIT_OK && opt->check) {
         double t = MPI_Wtime(), norm_a;
