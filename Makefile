@@ -67,6 +67,12 @@ build/run_tests: $(TEST_OBJ) build/libblrchol.a
 build/lapack_potrf: build/bench/lapack_potrf.o build/libblrchol.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
 
+# The ScaLAPACK baseline of bench/vs-dense, built on demand only (not by
+# `all`): SCALAPACK_LIBS names the library (Debian: libscalapack-openmpi-dev).
+SCALAPACK_LIBS ?= -lscalapack-openmpi
+build/scalapack_potrf: build/bench/scalapack_potrf.o build/libblrchol.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(SCALAPACK_LIBS) $(ALL_LIBS)
+
 -include $(shell find build -name '*.d' 2>/dev/null)
 
 # ---- running ------------------------------------------------------------------
