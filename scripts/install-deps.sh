@@ -2,9 +2,10 @@
 # Install the Debian packages blrchol needs when they are missing and we are
 # root on a Debian-like system.  Anywhere else it only names what is missing
 # and lets ./configure judge (cluster installs use --with-... paths).
+# Extra packages given as arguments (a benchmark's own needs) are added.
 set -u
 packages=(gcc make autoconf pkg-config libstarpu-dev libopenmpi-dev openmpi-bin
-          libopenblas-dev liblapacke-dev libcriterion-dev gnuplot-nox)
+          libopenblas-dev liblapacke-dev libcriterion-dev gnuplot-nox "$@")
 command -v dpkg-query >/dev/null 2>&1 || exit 0
 missing=()
 for p in "${packages[@]}"; do
