@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "tile_mem.h"
@@ -123,27 +124,46 @@ static struct tile_charge *tile_at(int tile)
     return (tile >= 0 && tile < mc.cfg.ntiles) ? &mc.tiles[tile] : NULL;
 }
 
-void memctl_local_set(int tile, size_t actual)
+/* Charge a local tile seen for the first time (lock held): its actual
+ * size plus the growth margin, the margin stopping at `cap`. */
+static void first_local_charge(struct tile_charge *t, size_t actual, size_t cap)
+{
+    size_t with_margin = (size_t)((double)actual * (1.0 + mc.cfg.growth_margin) + 0.5);
+    if (with_margin > cap)
+        with_margin = cap > actual ? cap : actual;
+    t->local = 1;
+    t->local_initial = with_margin;
+    set_charge(t, t->local_initial);
+}
+
+/* A known local tile now holds `actual` bytes (lock held).  Growth inside
+ * the margin is already paid for; past it, the tile is charged at its
+ * actual size.  Shrinking gives back nothing below the initial charge: the
+ * margin stays reserved. */
+static void local_resized(struct tile_charge *t, size_t actual)
+{
+    set_charge(t, actual > t->local_initial ? actual : t->local_initial);
+}
+
+static void local_update(int tile, size_t actual, size_t cap)
 {
     if (!mc.ready)
         return;
     pthread_mutex_lock(&mc.lock);
     struct tile_charge *t = tile_at(tile);
     if (t) {
-        if (!t->local) {
-            t->local = 1;
-            t->local_initial = (size_t)((double)actual * (1.0 + mc.cfg.growth_margin) + 0.5);
-            set_charge(t, t->local_initial);
-        } else {
-            /* Growth inside the margin is already paid for; past it, the
-             * tile is charged at its actual size.  Shrinking gives back
-             * nothing below the initial charge: the margin stays reserved. */
-            set_charge(t, actual > t->local_initial ? actual : t->local_initial);
-        }
+        if (!t->local)
+            first_local_charge(t, actual, cap);
+        else
+            local_resized(t, actual);
         trace_row(0);
     }
     pthread_mutex_unlock(&mc.lock);
 }
+
+void memctl_local_register(int tile, size_t actual, size_t dense) { local_update(tile, actual, dense); }
+
+void memctl_local_set(int tile, size_t actual) { local_update(tile, actual, SIZE_MAX); }
 
 static void add_seconds(struct timespec *ts, double seconds)
 {

@@ -52,6 +52,11 @@ void memctl_shutdown(void);
 /* A local tile now holds `actual` bytes: the first call charges
  * actual x (1 + margin); later calls charge only growth past that. */
 void memctl_local_set(int tile, size_t actual);
+/* First sight of a local tile whose dense form takes `dense` bytes: as
+ * memctl_local_set, but the margin stops at `dense` (a tile never grows
+ * past its dense form: a low-rank tile whose rank passes min(m,n)/2
+ * becomes dense), so a dense tile is charged exactly. */
+void memctl_local_register(int tile, size_t actual, size_t dense);
 
 /* Before submitting a task that makes this rank receive remote tile `tile`
  * of dense size `dense` (the caller knows whether StarPU-MPI will post a

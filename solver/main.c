@@ -292,8 +292,10 @@ static int run_solver(struct run *r)
     rep->rank_max_initial = initial.rank_max;
     for (int j = 0; j < A->nt; j++)
         for (int i = j; i < A->nt; i++)
-            if (desc_is_mine(A, i, j))
-                memctl_local_set((int)desc_index(A, i, j), tile_payload_bytes(tile_interface_get(desc_tile(A, i, j))));
+            if (desc_is_mine(A, i, j)) {
+                const tile_t *tile = tile_interface_get(desc_tile(A, i, j));
+                memctl_local_register((int)desc_index(A, i, j), tile_payload_bytes(tile), tile_dense_bytes(tile));
+            }
     if (verbose)
         fprintf(stderr, "blrchol: tiles built in %.2f s: %.1f MiB (%.2f%% of dense), max rank %d\n",
                 rep->time_compress, initial.bytes / 1048576.0, 100 * initial.bytes / rep->dense_bytes,

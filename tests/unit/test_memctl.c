@@ -62,6 +62,27 @@ Test(memctl, local_remote_and_release_charges)
     memctl_shutdown();
 }
 
+/* A tile never grows past its dense form, so the growth margin stops
+ * there: a dense tile is charged exactly, a low-rank one near dense at
+ * most its dense size; growth is still charged past that. */
+Test(memctl, growth_margin_stops_at_the_dense_size)
+{
+    tile_mem_reset();
+    memctl_config_t cfg = config(1, 1000000, 900000); /* margin 0.25 */
+    cr_assert_eq(memctl_init(&cfg), 0);
+    memctl_local_register(0, 4000, 4000);   /* dense tile: no margin */
+    cr_assert_eq(charged(), 4000);
+    memctl_local_register(1, 1000, 1100);   /* 1250 capped at 1100 */
+    cr_assert_eq(charged(), 4000 + 1100);
+    memctl_local_register(2, 1000, 8000);   /* far from dense: the full margin */
+    cr_assert_eq(charged(), 4000 + 1100 + 1250);
+    memctl_local_set(1, 1100);              /* grown to dense: already paid */
+    cr_assert_eq(charged(), 4000 + 1100 + 1250);
+    memctl_local_register(2, 3000, 8000);   /* a second registration is a resize */
+    cr_assert_eq(charged(), 4000 + 1100 + 3000);
+    memctl_shutdown();
+}
+
 Test(memctl, a_tile_larger_than_high_is_refused_at_once)
 {
     memctl_config_t cfg = config(1, 1000, 800);

@@ -1,0 +1,68 @@
+/*
+ * The memctl experiment, reduced (bench/memctl-experiment is the full one):
+ * at a per-rank capacity between the least memory memctl can run in and
+ * the peak of an uncontrolled run, the uncontrolled run ends "oom" (exit
+ * 3) and the controlled one completes under the capacity with the
+ * unconstrained backward error.  The capacity is derived from measured
+ * peaks, never hard-coded.
+ */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tests/support.h"
+
+#define RANKS 4
+#define NB 256
+#define PROBLEM "-n 6000 --nb 256 --dense"
+
+static char *run_json(const char *args, int expected_exit)
+{
+    char json_path[64], command[1024];
+    temp_path(json_path, sizeof json_path, ".json");
+    snprintf(command, sizeof command, PROBLEM " %s --quiet --json %s", args, json_path);
+    char *output = NULL;
+    int status = run_blrchol(RANKS, command, &output);
+    cr_assert_eq(status, expected_exit, "blrchol %s exited %d, expected %d:\n%s", command, status, expected_exit,
+                 output);
+    free(output);
+    char *json = slurp(json_path);
+    unlink(json_path);
+    cr_assert_not_null(json, "no JSON from blrchol %s", command);
+    return json;
+}
+
+Test(memctl_experiment, oom_without_memctl_ok_with_it, .timeout = 600)
+{
+    const double tile = (double)NB * NB * 8;
+    char *free_run = run_json("--no-memctl --check", 0);
+    double p_free = json_number(free_run, "peak_actual_bytes");
+    double reference = json_number(free_run, "backward_error");
+    free(free_run);
+
+    char args[256];
+    snprintf(args, sizeof args, "--mem-high %.0f --mem-low %.0f", 1.5 * tile, tile);
+    char *floor_run = run_json(args, 0);
+    double p_floor = json_number(floor_run, "peak_actual_bytes");
+    free(floor_run);
+    cr_assert_lt(p_floor, 0.95 * p_free, "memctl saves nothing here: floor %.0f, free peak %.0f", p_floor, p_free);
+
+    double node_mem = p_floor + 0.3 * (p_free - p_floor);
+    snprintf(args, sizeof args, "--no-memctl --node-mem %.0f", node_mem);
+    char *without = run_json(args, 3);
+    cr_assert(json_has_string(without, "status", "oom"), "%s", without);
+    free(without);
+
+    snprintf(args, sizeof args, "--node-mem %.0f --mem-high %.0f --mem-low %.0f --check", node_mem, node_mem - tile,
+             node_mem - 5 * tile);
+    char *with = run_json(args, 0);
+    cr_assert(json_has_string(with, "status", "ok"), "%s", with);
+    cr_assert_leq(json_number(with, "peak_actual_bytes"), node_mem);
+    double backward_error = json_number(with, "backward_error");
+    cr_assert(fabs(backward_error - reference) <= 1e-6 * reference, "backward error %g with memctl, %g without",
+              backward_error, reference);
+    free(with);
+}
