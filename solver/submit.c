@@ -41,9 +41,13 @@ int submit_task(desc_t *A, struct starpu_codelet *cl, const struct kernel_args *
     starpu_data_handle_t written = desc_tile(A, wi, wj);
     /* Not STARPU_SSEND: synchronous sends would keep a tile on its owner
      * until the receiver posted the receive (after its memctl reservation),
-     * but with StarPU-MPI 1.3.10 they deadlocked runs of 4 ranks (n 8000,
-     * nb 512), memctl on or off.  Data that arrives before the receive is
-     * posted waits in a StarPU-MPI buffer of its own: see README, memctl. */
+     * but with StarPU-MPI 1.3.10 they deadlock 4-rank runs under tight
+     * watermarks (n 10000 dense, the watermarks of bench/memctl-experiment,
+     * even with STARPU_MPI_NDETACHED_SEND=1000000): a rank blocked in
+     * memctl has not reached the sends its peers' submitted tasks wait
+     * for, and those tasks keep the peers from counting as idle.  Data that
+     * arrives before the receive is posted waits in a StarPU-MPI buffer of
+     * its own: see README, memctl. */
     const int read_mode = STARPU_R;
     int status;
     if (nreads == 0)
