@@ -177,6 +177,19 @@ static void gemv_run(void *buffers[], void *cl_arg)
         tile_gemv_d(a, x, y, args.conj, adjoint);
 }
 
+/* x += partial: a rank's partial sum of the updates to a vector piece
+ * (solver/solve.c).  Complex entries are pairs of doubles: the same loop. */
+static void vector_add_run(void *buffers[], void *cl_arg)
+{
+    if (run_is_lost())
+        return;
+    const double *partial = (const double *)STARPU_VECTOR_GET_PTR(buffers[0]);
+    double *x = (double *)STARPU_VECTOR_GET_PTR(buffers[1]);
+    size_t count = STARPU_VECTOR_GET_NX(buffers[1]) * STARPU_VECTOR_GET_ELEMSIZE(buffers[1]) / sizeof(double);
+    for (size_t k = 0; k < count; k++)
+        x[k] += partial[k];
+}
+
 /* ---- the codelets: each run above, timed for the task trace --------------- */
 
 #define TRACED(name, kind)                                                                                   \
@@ -193,6 +206,7 @@ TRACED(syrk, TASK_SYRK)
 TRACED(gemm, TASK_GEMM)
 TRACED(trsv, TASK_TRSV)
 TRACED(gemv, TASK_GEMV)
+TRACED(vector_add, TASK_VECTOR_ADD)
 
 struct starpu_codelet cl_generate = {
     .cpu_funcs = {generate_cpu}, .nbuffers = 1, .modes = {STARPU_W}, .name = "generate"};
@@ -208,3 +222,5 @@ struct starpu_codelet cl_trsv = {
     .cpu_funcs = {trsv_cpu}, .nbuffers = 2, .modes = {STARPU_R, STARPU_RW}, .name = "trsv"};
 struct starpu_codelet cl_gemv = {
     .cpu_funcs = {gemv_cpu}, .nbuffers = 3, .modes = {STARPU_R, STARPU_R, STARPU_RW}, .name = "gemv"};
+struct starpu_codelet cl_vector_add = {
+    .cpu_funcs = {vector_add_cpu}, .nbuffers = 2, .modes = {STARPU_R, STARPU_RW}, .name = "vector_add"};

@@ -39,6 +39,7 @@ extern struct starpu_codelet cl_syrk;     /* RW D_ii, R A_ij */
 extern struct starpu_codelet cl_gemm;     /* RW A_ik, R A_ij, R A_kj */
 extern struct starpu_codelet cl_trsv;     /* R L_jj, RW x_j (vector); args.row: 1 for L^* */
 extern struct starpu_codelet cl_gemv;     /* R L_ij, R x, RW y (vectors); args.row: 1 for y -= L^* x */
+extern struct starpu_codelet cl_vector_add; /* R partial, RW x (vectors): x += partial */
 
 /* First POTRF failure seen on this rank: 0 if none, else 1 with the tile
  * index (diagonal block) and the 1-based column within it. */

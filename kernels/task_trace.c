@@ -20,7 +20,7 @@ static struct timespec epoch;
 static int recording;
 
 static const char *const kind_names[TASK_KINDS] = {"generate", "potrf", "trsm", "syrk",
-                                                   "gemm",     "trsv",  "gemv"};
+                                                   "gemm",     "trsv",  "gemv", "vector_add"};
 
 const char *task_kind_name(task_kind_t kind) { return kind < TASK_KINDS ? kind_names[kind] : "?"; }
 

@@ -11,7 +11,7 @@
 #include <stdio.h>
 
 typedef enum {
-    TASK_GENERATE, TASK_POTRF, TASK_TRSM, TASK_SYRK, TASK_GEMM, TASK_TRSV, TASK_GEMV, TASK_KINDS
+    TASK_GENERATE, TASK_POTRF, TASK_TRSM, TASK_SYRK, TASK_GEMM, TASK_TRSV, TASK_GEMV, TASK_VECTOR_ADD, TASK_KINDS
 } task_kind_t;
 
 const char *task_kind_name(task_kind_t kind);

@@ -6,10 +6,11 @@
 
 #include "../kernels/tile_interface.h"
 
-/* Tag ranges: factor tiles, solve placeholders, vector pieces. */
+/* Tag ranges: factor tiles, solve placeholders, vector pieces, partial sums. */
 static starpu_mpi_tag_t tag_tile(const desc_t *d, long index) { return index; }
 static starpu_mpi_tag_t tag_solve_tile(const desc_t *d, long index) { return d->ntiles + index; }
 static starpu_mpi_tag_t tag_vector(const desc_t *d, int i) { return 2 * d->ntiles + i; }
+static starpu_mpi_tag_t tag_partial(const desc_t *d, long index) { return 2 * d->ntiles + d->nt + index; }
 
 int desc_init(desc_t *d, int n, int nb, int p, int q, int elem_size, MPI_Comm comm)
 {
@@ -28,7 +29,9 @@ int desc_init(desc_t *d, int n, int nb, int p, int q, int elem_size, MPI_Comm co
     d->solve_tiles = calloc(d->ntiles, sizeof *d->solve_tiles);
     d->x = calloc(d->nt, sizeof *d->x);
     d->x_home = calloc(d->nt, sizeof *d->x_home);
-    if (!d->tiles || !d->solve_tiles || !d->x || !d->x_home) {
+    d->partials = calloc((size_t)2 * d->nt * d->nranks, sizeof *d->partials);
+    d->partial_home = calloc((size_t)2 * d->nt * d->nranks, sizeof *d->partial_home);
+    if (!d->tiles || !d->solve_tiles || !d->x || !d->x_home || !d->partials || !d->partial_home) {
         desc_destroy(d);
         return -1;
     }
@@ -80,20 +83,34 @@ starpu_data_handle_t desc_solve_tile(desc_t *d, int i, int j)
     return d->solve_tiles[index];
 }
 
+/* Register a vector of `rows` entries, zeroed and owned here or a remote
+ * placeholder, under `tag`. */
+static void register_vector(desc_t *d, starpu_data_handle_t *handle, void **home, int rows, int owner,
+                            starpu_mpi_tag_t tag)
+{
+    if (owner == d->rank) {
+        *home = calloc(rows, d->elem_size);
+        starpu_vector_data_register(handle, STARPU_MAIN_RAM, (uintptr_t)*home, rows, d->elem_size);
+    } else {
+        starpu_vector_data_register(handle, -1, 0, rows, d->elem_size);
+    }
+    starpu_mpi_data_register_comm(*handle, tag, owner, d->comm);
+}
+
 starpu_data_handle_t desc_vector(desc_t *d, int i)
 {
-    if (!d->x[i]) {
-        int owner = desc_owner(d, i, i);
-        int rows = desc_tile_rows(d, i);
-        if (owner == d->rank) {
-            d->x_home[i] = calloc(rows, d->elem_size);
-            starpu_vector_data_register(&d->x[i], STARPU_MAIN_RAM, (uintptr_t)d->x_home[i], rows, d->elem_size);
-        } else {
-            starpu_vector_data_register(&d->x[i], -1, 0, rows, d->elem_size);
-        }
-        starpu_mpi_data_register_comm(d->x[i], tag_vector(d, i), owner, d->comm);
-    }
+    if (!d->x[i])
+        register_vector(d, &d->x[i], &d->x_home[i], desc_tile_rows(d, i), desc_owner(d, i, i), tag_vector(d, i));
     return d->x[i];
+}
+
+starpu_data_handle_t desc_partial(desc_t *d, int i, int sweep, int rank)
+{
+    long index = ((long)sweep * d->nt + i) * d->nranks + rank;
+    if (!d->partials[index])
+        register_vector(d, &d->partials[index], &d->partial_home[index], desc_tile_rows(d, i), rank,
+                        tag_partial(d, index));
+    return d->partials[index];
 }
 
 void desc_destroy(desc_t *d)
@@ -113,9 +130,19 @@ void desc_destroy(desc_t *d)
     if (d->x_home)
         for (int i = 0; i < d->nt; i++)
             free(d->x_home[i]);
+    size_t npartials = (size_t)2 * d->nt * d->nranks;
+    if (d->partials)
+        for (size_t k = 0; k < npartials; k++)
+            if (d->partials[k])
+                starpu_data_unregister(d->partials[k]);
+    if (d->partial_home)
+        for (size_t k = 0; k < npartials; k++)
+            free(d->partial_home[k]);
     free(d->tiles);
     free(d->solve_tiles);
     free(d->x);
     free(d->x_home);
+    free(d->partials);
+    free(d->partial_home);
     memset(d, 0, sizeof *d);
 }

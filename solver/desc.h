@@ -24,6 +24,8 @@ typedef struct desc {
     starpu_data_handle_t *solve_tiles; /* remote placeholders used by the solves */
     starpu_data_handle_t *x;         /* nt vector pieces; NULL where not registered */
     void **x_home;                   /* owned vector pieces' buffers */
+    starpu_data_handle_t *partials;  /* 2 sweeps x nt pieces x nranks partial sums (solves) */
+    void **partial_home;             /* owned partial sums' buffers */
 } desc_t;
 
 int desc_init(desc_t *d, int n, int nb, int p, int q, int elem_size, MPI_Comm comm);
@@ -53,5 +55,11 @@ starpu_data_handle_t desc_solve_tile(desc_t *d, int i, int j);
 /* Vector piece i, registered here if needed; owned pieces are zeroed on
  * first registration. */
 starpu_data_handle_t desc_vector(desc_t *d, int i);
+/* The partial sum, on rank `rank`, of the updates to vector piece i in
+ * solve sweep `sweep` (0 forward, 1 backward): the rank adds its tiles'
+ * contributions there, and the piece's owner adds the sum in once, instead
+ * of the piece travelling to every rank that updates it.  Zeroed on first
+ * registration, registered here if needed. */
+starpu_data_handle_t desc_partial(desc_t *d, int i, int sweep, int rank);
 
 #endif

@@ -30,7 +30,7 @@ static int read_spans(const char *path, struct span *spans, int count)
     while (fgets(line, sizeof line, f)) {
         cr_assert_lt(count, MAX_SPANS);
         struct span *s = &spans[count++];
-        cr_assert_eq(sscanf(line, "%d,%d,%15[a-z],%lf,%lf", &s->rank, &s->worker, s->kind, &s->start, &s->end), 5,
+        cr_assert_eq(sscanf(line, "%d,%d,%15[a-z_],%lf,%lf", &s->rank, &s->worker, s->kind, &s->start, &s->end), 5,
                      "bad row in %s: %s", path, line);
         cr_assert_leq(s->start, s->end, "%s: a task ends before it starts: %s", path, line);
     }
@@ -80,6 +80,22 @@ Test(trace, task_spans_count_every_task_once, .timeout = 300)
     cr_expect_eq(count_kind(spans, count, "gemm"), NT * (NT - 1) * (NT - 2) / 6);
     cr_expect_eq(count_kind(spans, count, "trsv"), 2 * NT);
     cr_expect_eq(count_kind(spans, count, "gemv"), 2 * pairs);
+    /* The solves add a rank's partial sum into a vector piece once per
+     * (piece, rank) pair where that rank owns tiles of the piece's row
+     * (forward) or column (backward) and does not own the piece.  Counted
+     * here by brute force over the 1 x 2 grid (owner of tile (i, j): j mod 2). */
+    int adds = 0;
+    for (int piece = 0; piece < NT; piece++)
+        for (int rank = 0; rank < 2; rank++) {
+            int in_row = 0, in_column = 0;
+            for (int k = 0; k < piece; k++)
+                in_row |= k % 2 == rank;
+            for (int k = piece + 1; k < NT; k++)
+                in_column |= piece % 2 == rank;
+            if (rank != piece % 2)
+                adds += in_row + in_column;
+        }
+    cr_expect_eq(count_kind(spans, count, "vector_add"), adds);
 
     /* One worker runs one task at a time. */
     for (int i = 0; i < count; i++)
