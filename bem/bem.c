@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *geometry_names[] = {"sphere", "cylinder", "grid2d"};
+static const char *geometry_names[] = {"sphere", "cylinder", "grid2d", "mesh"};
 static const char *kernel_names[] = {"laplace", "helmholtz", "hermitian", "sqexp"};
 
 int bem_geometry_parse(const char *name, bem_geometry_t *out)
@@ -102,6 +102,27 @@ int bem_problem_init(bem_problem_t *p, int n, bem_geometry_t geometry, bem_kerne
         closed_cylinder(p->points, n, p->radius);
     else
         unit_grid(p->points, n);
+    return 0;
+}
+
+int bem_problem_init_mesh(bem_problem_t *p, const bem_mesh_t *mesh, bem_kernel_t kernel)
+{
+    memset(p, 0, sizeof *p);
+    if (kernel != BEM_LAPLACE || mesh->ntriangles < 1)
+        return -1;
+    int n = mesh->ntriangles;
+    p->points = malloc(3 * (size_t)n * sizeof *p->points);
+    if (!p->points)
+        return -1;
+    memcpy(p->points, mesh->centroids, 3 * (size_t)n * sizeof *p->points);
+    p->n = n;
+    p->geometry = BEM_MESH;
+    p->kernel = kernel;
+    p->mesh = mesh;
+    for (int i = 0; i < n; i++)
+        p->area += mesh->areas[i];
+    p->weight = p->area / n;
+    p->radius = sqrt(p->weight / M_PI);
     return 0;
 }
 

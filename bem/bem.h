@@ -8,8 +8,10 @@
 #define BLRCHOL_BEM_H
 
 #include <complex.h>
+#include "mesh.h"
 
-typedef enum { BEM_SPHERE, BEM_CYLINDER, BEM_GRID2D } bem_geometry_t;
+/* BEM_MESH: the triangles of a user mesh (bem/mesh.h), not a --geometry name. */
+typedef enum { BEM_SPHERE, BEM_CYLINDER, BEM_GRID2D, BEM_MESH } bem_geometry_t;
 typedef enum { BEM_LAPLACE, BEM_HELMHOLTZ, BEM_HERMITIAN, BEM_SQEXP } bem_kernel_t;
 
 typedef struct bem_problem {
@@ -23,6 +25,7 @@ typedef struct bem_problem {
     double wavenumber;       /* k, helmholtz and hermitian */
     double beta;             /* sqexp correlation length */
     double diagonal_shift;   /* added to every A_ii (0 by default) */
+    const bem_mesh_t *mesh;  /* BEM_MESH: the triangles (not owned); points are their centroids */
 } bem_problem_t;
 
 /* Parse a name ("sphere", "cylinder", "grid2d"; "laplace", "helmholtz",
@@ -42,6 +45,18 @@ int bem_kernel_is_hermitian(bem_kernel_t k);
  * (wavenumber 2 pi sqrt(n / area) / 10, beta 0.1).  0, or -1 when n < 1 or
  * memory runs out. */
 int bem_problem_init(bem_problem_t *p, int n, bem_geometry_t geometry, bem_kernel_t kernel);
+/* The Laplace single layer on the triangles of `mesh` (kept by the
+ * caller, which must outlive p).  Unknown i is the charge density on
+ * triangle T_i (area a_i, centroid c_i); with G = 1 / (4 pi r),
+ *     A_ij = a_i a_j G(c_i, c_j)                                 far,
+ *     A_ij = (a_i int_Tj G(c_i, y) dy + a_j int_Ti G(c_j, y) dy) / 2   near,
+ *     A_ii = a_i int_Ti G(c_i, y) dy                              (closed form),
+ * "near" meaning |c_i - c_j| < BEM_MESH_NEAR x the longest edge: a
+ * symmetric one-point Galerkin form.  A right-hand side b_i = a_i f(c_i)
+ * then gives the density solving int G sigma = f.  0, or -1 when the
+ * kernel is not laplace or memory runs out. */
+int bem_problem_init_mesh(bem_problem_t *p, const bem_mesh_t *mesh, bem_kernel_t kernel);
+#define BEM_MESH_NEAR 4.0
 void bem_problem_free(bem_problem_t *p);
 
 /* Fill out[r + c*ld] = A(rows[r], cols[c]) for r < m, c < ncols.

@@ -39,9 +39,36 @@ static inline scalar_t entry_value(const bem_problem_t *p, double complex diagon
     }
 }
 
+#if defined(PRECISION_D)
+/* The mesh form of bem_problem_init_mesh (bem.h). */
+static double mesh_entry(const bem_problem_t *p, int i, int j)
+{
+    const bem_mesh_t *mesh = p->mesh;
+    const double *ci = mesh->centroids + 3 * (size_t)i, *cj = mesh->centroids + 3 * (size_t)j;
+    const double *vi = mesh->vertices + 9 * (size_t)i, *vj = mesh->vertices + 9 * (size_t)j;
+    const double ai = mesh->areas[i], aj = mesh->areas[j];
+    if (i == j)
+        return ai * bem_triangle_inverse_distance(vi, vi + 3, vi + 6, ci) / (4 * M_PI) + p->diagonal_shift;
+    double dx = ci[0] - cj[0], dy = ci[1] - cj[1], dz = ci[2] - cj[2];
+    double r = sqrt(dx * dx + dy * dy + dz * dz);
+    if (r >= BEM_MESH_NEAR * mesh->diameter_max)
+        return ai * aj / (4 * M_PI * r);
+    return (ai * bem_triangle_inverse_distance(vj, vj + 3, vj + 6, ci) +
+            aj * bem_triangle_inverse_distance(vi, vi + 3, vi + 6, cj)) / (8 * M_PI);
+}
+#endif
+
 void NAME(bem_assemble)(const bem_problem_t *p, const int *rows, int m, const int *cols, int ncols,
                         scalar_t *out, int ld)
 {
+#if defined(PRECISION_D)
+    if (p->mesh) {
+        for (int c = 0; c < ncols; c++)
+            for (int r = 0; r < m; r++)
+                out[r + (size_t)c * ld] = mesh_entry(p, rows[r], cols[c]);
+        return;
+    }
+#endif
     double complex diagonal;
     double k = p->wavenumber, radius = p->radius;
     switch (p->kernel) {

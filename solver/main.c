@@ -29,6 +29,7 @@
 #include "problem.h"
 #include "progress.h"
 #include "report.h"
+#include "rhs.h"
 #include "../kernels/task_trace.h"
 #include "../kernels/tile_interface.h"
 #include "../kernels/tile_kernels.h"
@@ -46,6 +47,7 @@ struct run {
     struct kernel_args args;
     report_t report;
     void *b, *x;          /* full vectors, original numbering */
+    bem_mesh_t mesh;      /* --mesh: the triangles (ntriangles 0 otherwise) */
     FILE *trace;      /* memctl rows, --trace */
     FILE *task_trace; /* task spans, --trace */
 };
@@ -233,6 +235,20 @@ static int gather_solution(struct run *r)
     return 0;
 }
 
+/* --rhs constant: the potential 1 everywhere, b_i = weight of unknown i
+ * (the triangle's area on a mesh; see bem_problem_init_mesh). */
+static void constant_rhs(void *b, const bem_problem_t *p, int is_complex)
+{
+    double *values = b;
+    for (int i = 0; i < p->n; i++) {
+        double weight = p->mesh ? p->mesh->areas[i] : p->weight;
+        if (is_complex)
+            values[2 * i] = weight, values[2 * i + 1] = 0;
+        else
+            values[i] = weight;
+    }
+}
+
 static void load_rhs(struct run *r)
 {
     desc_t *A = &r->A;
@@ -255,7 +271,8 @@ static int run_solver(struct run *r)
     const int verbose = r->rank == 0 && !opt->quiet;
     double t0 = wall(r->comm);
 
-    if (problem_init(&r->problem, opt->n, opt->geometry, opt->kernel, opt->nb) != 0) {
+    if (problem_init(&r->problem, opt->n, opt->geometry, opt->kernel, opt->nb, opt->mesh_path ? &r->mesh : NULL) !=
+        0) {
         snprintf(rep->error, sizeof rep->error, "cannot build the problem (out of memory?)");
         return EXIT_FAILED;
     }
@@ -361,9 +378,14 @@ static int run_solver(struct run *r)
                 rep->gflops_factor);
 
     const size_t esz = r->problem.elem_size;
-    r->b = malloc((size_t)A->n * esz);
     r->x = calloc(A->n, esz);
-    make_rhs(r->b, A->n, r->problem.is_complex, opt->seed);
+    if (!r->b) { /* not read from --rhs FILE */
+        r->b = malloc((size_t)A->n * esz);
+        if (opt->rhs)
+            constant_rhs(r->b, &r->problem.bem, r->problem.is_complex);
+        else
+            make_rhs(r->b, A->n, r->problem.is_complex, opt->seed);
+    }
     load_rhs(r);
     blr_solve(A, &r->args);
     starpu_task_wait_for_all();
@@ -456,6 +478,22 @@ int main(int argc, char **argv)
         return parsed == 1 ? EXIT_OK : EXIT_USAGE;
     }
     options_t *opt = &r.opt;
+    if (opt->mesh_path) {
+        /* Every rank reads the mesh: it is small next to the matrix, and
+         * every rank assembles entries from it. */
+        char error[600];
+        if (bem_mesh_read(opt->mesh_path, &r.mesh, error, sizeof error) != 0) {
+            if (r.rank == 0)
+                fprintf(stderr, "blrchol: %s\n", error);
+            MPI_Finalize();
+            return EXIT_USAGE;
+        }
+        if (r.mesh.ignored_elements && r.rank == 0 && !opt->quiet)
+            fprintf(stderr, "blrchol: warning: %s: %d elements that are not 3-node triangles ignored\n",
+                    opt->mesh_path, r.mesh.ignored_elements);
+        opt->n = r.mesh.ntriangles;
+        opt->geometry = BEM_MESH;
+    }
     r.p = opt->p ? opt->p : default_grid_rows(r.nranks);
     const int nt = (opt->n + opt->nb - 1) / opt->nb;
     const char *invalid = NULL;
@@ -478,6 +516,18 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     r.q = r.nranks / r.p;
+    if (opt->rhs && strcmp(opt->rhs, "constant") != 0) {
+        int is_complex = bem_kernel_is_complex(opt->kernel);
+        r.b = malloc((size_t)opt->n * (is_complex ? 16 : 8));
+        if (!r.b || rhs_read(opt->rhs, r.b, opt->n, is_complex, why, sizeof why) != 0) {
+            if (r.rank == 0)
+                fprintf(stderr, "blrchol: %s\n", r.b ? why : "no memory for the right-hand side");
+            free(r.b);
+            bem_mesh_free(&r.mesh);
+            MPI_Finalize();
+            return EXIT_USAGE;
+        }
+    }
 
 #ifdef HAVE_OPENBLAS_SET_NUM_THREADS
     openblas_set_num_threads(1); /* StarPU runs one task per core already */
@@ -563,6 +613,7 @@ int main(int argc, char **argv)
     free(r.b);
     free(r.x);
     problem_free(&r.problem);
+    bem_mesh_free(&r.mesh);
     MPI_Comm_free(&r.comm);
     MPI_Finalize();
     return code;

@@ -22,6 +22,11 @@ static void usage(FILE *out)
             "                             | hermitian (complex HPD, L L^H) | sqexp (real SPD) (default laplace)\n"
             "      --seed S               seed of the pseudo-random right-hand side (default 1)\n"
             "      --diagonal-shift S     add S to every diagonal entry (default 0)\n"
+            "      --mesh FILE.msh        unknowns are the triangles of a Gmsh MSH 2.2 or 4.1 ASCII surface\n"
+            "                             mesh (laplace single layer; replaces -n and --geometry)\n"
+            "      --rhs B                constant (potential 1: b_i = weight of unknown i) or a file of n\n"
+            "                             values, one per line (\"re im\" if complex), original order\n"
+            "                             (default: pseudo-random in [-1, 1], see --seed)\n"
             "Factorisation\n"
             "      --nb NB                tile size (default 512)\n"
             "  -P, --grid-rows P          process grid rows; Q = ranks / P (default: most square grid)\n"
@@ -76,7 +81,8 @@ static int parse_double(const char *text, double *out)
 
 enum {
     OPT_GEOMETRY = 256, OPT_KERNEL, OPT_NB, OPT_DENSE, OPT_EPS, OPT_COMPRESS, OPT_CHECK, OPT_JSON, OPT_SEED,
-    OPT_QUIET, OPT_NODE_MEM, OPT_MEM_HIGH, OPT_MEM_LOW, OPT_GROWTH, OPT_NO_MEMCTL, OPT_TRACE, OPT_SOLUTION, OPT_RHS_OUT, OPT_SHIFT
+    OPT_QUIET, OPT_NODE_MEM, OPT_MEM_HIGH, OPT_MEM_LOW, OPT_GROWTH, OPT_NO_MEMCTL, OPT_TRACE, OPT_SOLUTION, OPT_RHS_OUT, OPT_SHIFT,
+    OPT_MESH, OPT_RHS
 };
 
 int options_parse(options_t *opt, int argc, char **argv, int verbose)
@@ -94,7 +100,8 @@ int options_parse(options_t *opt, int argc, char **argv, int verbose)
         {"mem-low", required_argument, 0, OPT_MEM_LOW}, {"growth-margin", required_argument, 0, OPT_GROWTH},
         {"no-memctl", no_argument, 0, OPT_NO_MEMCTL}, {"trace", required_argument, 0, OPT_TRACE},
         {"solution", required_argument, 0, OPT_SOLUTION}, {"rhs-out", required_argument, 0, OPT_RHS_OUT},
-        {"diagonal-shift", required_argument, 0, OPT_SHIFT},
+        {"diagonal-shift", required_argument, 0, OPT_SHIFT}, {"mesh", required_argument, 0, OPT_MESH},
+        {"rhs", required_argument, 0, OPT_RHS},
         {"help", no_argument, 0, 'h'},             {0, 0, 0, 0}};
     opterr = 0;
     optind = 1;
@@ -165,6 +172,8 @@ int options_parse(options_t *opt, int argc, char **argv, int verbose)
         case OPT_TRACE: opt->trace_path = optarg; break;
         case OPT_SOLUTION: opt->solution_path = optarg; break;
         case OPT_RHS_OUT: opt->rhs_out_path = optarg; break;
+        case OPT_MESH: opt->mesh_path = optarg; break;
+        case OPT_RHS: opt->rhs = optarg; break;
         case OPT_SHIFT:
             if (parse_double(optarg, &opt->diagonal_shift) || !isfinite(opt->diagonal_shift))
                 return bad(verbose, "--diagonal-shift must be a number, got", optarg, "e.g. 1e-3");
@@ -181,6 +190,9 @@ int options_parse(options_t *opt, int argc, char **argv, int verbose)
     }
     if (optind < argc)
         return bad(verbose, "unexpected argument", argv[optind], "options start with - or --");
+    if (opt->mesh_path && opt->kernel != BEM_LAPLACE)
+        return bad(verbose, "--mesh supports the laplace kernel only, not", bem_kernel_name(opt->kernel),
+                   "drop --kernel or use --kernel laplace");
     if (opt->mem_high && opt->mem_low && opt->mem_low > opt->mem_high)
         return bad(verbose, "--mem-low is above --mem-high:", "", "the low watermark must not exceed the high one");
     return 0;

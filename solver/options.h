@@ -22,6 +22,8 @@ typedef struct options {
     const char *solution_path; /* --solution: x in the original numbering */
     const char *rhs_out_path;  /* --rhs-out: the b that was solved for */
     double diagonal_shift;     /* --diagonal-shift: added to every A_ii */
+    const char *mesh_path;     /* --mesh: Gmsh triangles instead of --geometry (laplace) */
+    const char *rhs;           /* --rhs: NULL (pseudo-random), "constant", or a file */
     /* memory control */
     size_t node_mem;         /* 0: no capacity */
     size_t mem_high, mem_low;/* 0: derived */

@@ -16,10 +16,11 @@ static void assemble_permuted(const tile_source_t *src, int row0, int nrows, int
         bem_assemble_d(&pb->bem, pb->perm + row0, nrows, pb->perm + col0, ncols, out, ld);
 }
 
-int problem_init(problem_t *pb, int n, bem_geometry_t geometry, bem_kernel_t kernel, int nb)
+int problem_init(problem_t *pb, int n, bem_geometry_t geometry, bem_kernel_t kernel, int nb, const bem_mesh_t *mesh)
 {
-    if (bem_problem_init(&pb->bem, n, geometry, kernel) != 0)
+    if ((mesh ? bem_problem_init_mesh(&pb->bem, mesh, kernel) : bem_problem_init(&pb->bem, n, geometry, kernel)) != 0)
         return -1;
+    n = pb->bem.n;
     pb->perm = malloc((size_t)n * sizeof *pb->perm);
     if (!pb->perm || cluster_bisect(pb->bem.points, n, nb, pb->perm) != 0) {
         problem_free(pb);

@@ -17,7 +17,9 @@ typedef struct problem {
     tile_source_t source; /* entries in solver numbering */
 } problem_t;
 
-int problem_init(problem_t *pb, int n, bem_geometry_t geometry, bem_kernel_t kernel, int nb);
+/* The problem on a point set (mesh NULL) or on the triangles of mesh
+ * (kept by the caller), its clustering permutation and tile source. */
+int problem_init(problem_t *pb, int n, bem_geometry_t geometry, bem_kernel_t kernel, int nb, const bem_mesh_t *mesh);
 void problem_free(problem_t *pb);
 
 /* ||A||_F, estimated from the tiles this rank owns: diagonal tiles exactly,

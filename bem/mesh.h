@@ -1,0 +1,34 @@
+/*
+ * mesh.h: surface meshes for BEM problems.  A mesh is a set of flat
+ * triangles read from a Gmsh MSH file (2.2 or 4.1, ASCII); each triangle is
+ * one unknown, collocated at its centroid with its area as weight.
+ * No StarPU, no MPI.
+ */
+#ifndef BLRCHOL_MESH_H
+#define BLRCHOL_MESH_H
+
+#include <stddef.h>
+
+typedef struct bem_mesh {
+    int ntriangles;
+    double *vertices;  /* 9 per triangle: x0 y0 z0 x1 y1 z1 x2 y2 z2, in file order */
+    double *centroids; /* 3 per triangle */
+    double *areas;     /* 1 per triangle */
+    double diameter_max; /* the longest triangle edge */
+    int ignored_elements; /* elements of other types (points, lines, quads, ...) */
+} bem_mesh_t;
+
+/* Read a Gmsh MSH 2.2 or 4.1 ASCII file.  0, or -1 with a one-line message
+ * "FILE:LINE: what is wrong" in `error` (malformed or truncated file,
+ * unsupported version or binary file, duplicate node tag, a triangle on a
+ * missing node, a degenerate triangle, no triangle at all). */
+int bem_mesh_read(const char *path, bem_mesh_t *mesh, char *error, size_t error_size);
+void bem_mesh_free(bem_mesh_t *mesh);
+
+/* Integral over the triangle (v0, v1, v2) of 1 / |x - y| dy.  Exact
+ * (closed form) when x lies in the triangle's plane, inside or outside it;
+ * otherwise by a quadrature on the triangle subdivided `levels` times
+ * around the point (see mesh_integrals.c). */
+double bem_triangle_inverse_distance(const double *v0, const double *v1, const double *v2, const double *x);
+
+#endif

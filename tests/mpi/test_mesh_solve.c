@@ -1,0 +1,153 @@
+/*
+ * Meshes made by gmsh itself (Debian package gmsh; .geo files written
+ * here): the Laplace single-layer problem for the constant potential 1 on
+ * the unit sphere has the density sigma = 1 / radius = 1 in closed form;
+ * the computed density approaches it as the mesh is refined, and the MSH
+ * 2.2 and 4.1 files of one mesh give the same solution.  Bad meshes and
+ * right-hand sides end with exit code 2 and a message naming the file.
+ */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tests/support.h"
+
+static void make_mesh(const char *geo_body, double size, const char *format, char *msh, size_t msh_size)
+{
+    cr_assert_eq(system("command -v gmsh >/dev/null 2>&1"), 0,
+                 "gmsh is not installed (Debian: apt-get install gmsh; make check installs it as root)");
+    char geo[64], command[512];
+    temp_path(geo, sizeof geo, ".geo");
+    FILE *f = fopen(geo, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "SetFactory(\"OpenCASCADE\");\n%s\nMesh.MeshSizeMax = %g;\n", geo_body, size);
+    fclose(f);
+    temp_path(msh, msh_size, ".msh");
+    snprintf(command, sizeof command, "gmsh -2 -format %s %s -o %s >/dev/null 2>&1", format, geo, msh);
+    cr_assert_eq(system(command), 0, "%s failed", command);
+    unlink(geo);
+}
+
+/* Solve on `mesh` for the constant potential; return the solution (n values). */
+static double *solve_constant(const char *mesh, int ranks, int *n, char **json_out)
+{
+    char solution[64], json[64], args[512];
+    temp_path(solution, sizeof solution, ".txt");
+    temp_path(json, sizeof json, ".json");
+    snprintf(args, sizeof args, "--mesh %s --nb 256 --eps 1e-8 --rhs constant --check --quiet --solution %s --json %s",
+             mesh, solution, json);
+    char *output = NULL;
+    int status = run_blrchol(ranks, args, &output);
+    cr_assert_eq(status, 0, "blrchol %s exited %d:\n%s", args, status, output);
+    free(output);
+    char *text = slurp(json);
+    cr_assert_not_null(text);
+    *n = (int)json_number(text, "n");
+    cr_assert(json_number(text, "backward_error") < 1e-7, "%s", text);
+    double *x = read_vector(solution, *n, 0);
+    cr_assert_not_null(x, "no solution in %s", solution);
+    unlink(solution);
+    unlink(json);
+    if (json_out)
+        *json_out = text;
+    else
+        free(text);
+    return x;
+}
+
+static double mean_abs_error(const double *x, int n, double exact)
+{
+    double sum = 0;
+    for (int i = 0; i < n; i++)
+        sum += fabs(x[i] - exact);
+    return sum / n;
+}
+
+Test(mesh_solve, sphere_density_converges_to_one_over_radius, .timeout = 600)
+{
+    const char *sphere = "Sphere(1) = {0, 0, 0, 1};";
+    char coarse22[64], coarse41[64], fine[64];
+    make_mesh(sphere, 0.3, "msh22", coarse22, sizeof coarse22);
+    make_mesh(sphere, 0.3, "msh41", coarse41, sizeof coarse41);
+    make_mesh(sphere, 0.15, "msh22", fine, sizeof fine);
+    int n22, n41, nfine;
+    double *x22 = solve_constant(coarse22, 2, &n22, NULL);
+    double *x41 = solve_constant(coarse41, 2, &n41, NULL);
+    double *xfine = solve_constant(fine, 2, &nfine, NULL);
+    cr_assert_eq(n22, n41, "the two formats hold %d and %d triangles", n22, n41);
+    for (int i = 0; i < n22; i++)
+        cr_assert(fabs(x22[i] - x41[i]) <= 1e-12 * fabs(x22[i]), "triangle %d: %g (2.2) vs %g (4.1)", i, x22[i],
+                  x41[i]);
+    cr_assert_gt(nfine, 3 * n22);
+    double error_coarse = mean_abs_error(x22, n22, 1.0), error_fine = mean_abs_error(xfine, nfine, 1.0);
+    cr_assert_lt(error_fine, 0.7 * error_coarse, "no convergence: %g (n=%d) then %g (n=%d)", error_coarse, n22,
+                 error_fine, nfine);
+    cr_assert_lt(error_fine, 0.03, "density error %g at n=%d", error_fine, nfine);
+    free(x22);
+    free(x41);
+    free(xfine);
+    unlink(coarse22);
+    unlink(coarse41);
+    unlink(fine);
+}
+
+Test(mesh_solve, cylinder_mesh_solves, .timeout = 300)
+{
+    char mesh[64];
+    make_mesh("Cylinder(1) = {0, 0, -2, 0, 0, 4, 1};", 0.35, "msh41", mesh, sizeof mesh);
+    int n;
+    char *json = NULL;
+    double *x = solve_constant(mesh, 2, &n, &json);
+    cr_assert(json_has_string(json, "geometry", "mesh"), "%s", json);
+    cr_assert_gt(n, 300);
+    /* The density of a charged conductor is positive everywhere. */
+    for (int i = 0; i < n; i++)
+        cr_assert_gt(x[i], 0, "density %g on triangle %d", x[i], i);
+    free(x);
+    free(json);
+    unlink(mesh);
+}
+
+static void expect_usage_error(const char *args, const char *message)
+{
+    char *output = NULL;
+    int status = run_blrchol(1, args, &output);
+    cr_assert_eq(status, 2, "blrchol %s exited %d:\n%s", args, status, output);
+    cr_assert_not_null(strstr(output, message), "blrchol %s said:\n%s\n(expected \"%s\")", args, output, message);
+    free(output);
+}
+
+Test(mesh_solve, bad_meshes_and_right_hand_sides_are_usage_errors, .timeout = 120)
+{
+    char bad[64], args[256], expected[96];
+    temp_path(bad, sizeof bad, ".msh");
+    FILE *f = fopen(bad, "w");
+    fputs("$MeshFormat\n2.2 0 8\n$EndMeshFormat\n$Nodes\n2\n1 0 0 0\n", f);
+    fclose(f);
+    snprintf(args, sizeof args, "--mesh %s", bad);
+    snprintf(expected, sizeof expected, "%s:6: unexpected end of file", bad);
+    expect_usage_error(args, expected);
+    snprintf(args, sizeof args, "--mesh /nonexistent/mesh.msh");
+    expect_usage_error(args, "/nonexistent/mesh.msh: cannot open");
+    snprintf(args, sizeof args, "--mesh %s --kernel helmholtz", bad);
+    expect_usage_error(args, "--mesh supports the laplace kernel only");
+    unlink(bad);
+
+    char rhs[64];
+    temp_path(rhs, sizeof rhs, ".txt");
+    f = fopen(rhs, "w");
+    fputs("1\n2\n3\n", f);
+    fclose(f);
+    snprintf(args, sizeof args, "-n 500 --nb 100 --rhs %s", rhs);
+    snprintf(expected, sizeof expected, "%s:3: 3 values for n = 500", rhs);
+    expect_usage_error(args, expected);
+    f = fopen(rhs, "w");
+    fputs("1\n2 3\n", f);
+    fclose(f);
+    snprintf(expected, sizeof expected, "%s:2: expected one real value", rhs);
+    expect_usage_error(args, expected);
+    unlink(rhs);
+}

@@ -1,0 +1,218 @@
+/*
+ * Gmsh meshes (bem/mesh.c) and the triangle integral of 1/r
+ * (bem/mesh_integrals.c): the readers of MSH 2.2 and 4.1 give the same
+ * triangles, with areas and centroids computed here by hand; the closed
+ * form and the near-field quadrature agree with independent numerical
+ * integrations; every malformed file is refused with its line number.
+ */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bem/mesh.h"
+#include "tests/support.h"
+
+/* The surface of the tetrahedron (0,0,0) (1,0,0) (0,1,0) (0,0,1): four
+ * triangles, three of area 1/2 and one of area sqrt(3)/2; elements of
+ * other types (a point and a line in 2.2, a line in 4.1) are skipped. */
+static const char *tetra_v22 = "$MeshFormat\n2.2 0 8\n$EndMeshFormat\n"
+                               "$PhysicalNames\n1\n2 1 \"surface\"\n$EndPhysicalNames\n"
+                               "$Nodes\n4\n1 0 0 0\n2 1 0 0\n3 0 1 0\n7 0 0 1\n$EndNodes\n"
+                               "$Elements\n6\n1 15 2 0 1 1\n2 1 2 0 1 1 2\n"
+                               "3 2 2 1 1 1 3 2\n4 2 2 1 1 1 2 7\n5 2 2 1 1 1 7 3\n6 2 2 1 1 2 3 7\n"
+                               "$EndElements\n";
+static const char *tetra_v41 = "$MeshFormat\n4.1 0 8\n$EndMeshFormat\n"
+                               "$Entities\n0 0 1 0\n1 0 0 0 1 1 1 0 0\n$EndEntities\n"
+                               "$Nodes\n2 4 1 7\n2 1 0 3\n1\n2\n3\n0 0 0\n1 0 0\n0 1 0\n2 1 1 1\n7\n0 0 1 0.5 0.5\n"
+                               "$EndNodes\n"
+                               "$Elements\n2 5 1 6\n1 2 1 1\n1 1 2\n2 1 2 4\n3 1 3 2\n4 1 2 7\n5 1 7 3\n6 2 3 7\n"
+                               "$EndElements\n";
+
+static char *write_temp(const char *text)
+{
+    static char path[64];
+    temp_path(path, sizeof path, ".msh");
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+static void check_tetra(const bem_mesh_t *m, int ignored)
+{
+    cr_assert_eq(m->ntriangles, 4);
+    cr_assert_eq(m->ignored_elements, ignored);
+    const double areas[4] = {0.5, 0.5, 0.5, sqrt(3) / 2};
+    const double centroids[4][3] = {{1.0 / 3, 1.0 / 3, 0}, {1.0 / 3, 0, 1.0 / 3}, {0, 1.0 / 3, 1.0 / 3},
+                                    {1.0 / 3, 1.0 / 3, 1.0 / 3}};
+    for (int t = 0; t < 4; t++) {
+        cr_assert_float_eq(m->areas[t], areas[t], 1e-15, "area of triangle %d", t);
+        for (int c = 0; c < 3; c++)
+            cr_assert_float_eq(m->centroids[3 * t + c], centroids[t][c], 1e-15, "centroid %d", t);
+    }
+    cr_assert_float_eq(m->diameter_max, sqrt(2), 1e-15);
+}
+
+Test(mesh, msh22_and_msh41_give_the_same_triangles)
+{
+    bem_mesh_t m;
+    char error[512], *path = write_temp(tetra_v22);
+    cr_assert_eq(bem_mesh_read(path, &m, error, sizeof error), 0, "%s", error);
+    check_tetra(&m, 2);
+    bem_mesh_free(&m);
+    unlink(path);
+    path = write_temp(tetra_v41);
+    cr_assert_eq(bem_mesh_read(path, &m, error, sizeof error), 0, "%s", error);
+    check_tetra(&m, 1);
+    bem_mesh_free(&m);
+    unlink(path);
+}
+
+/* A corpus of broken files: each refused, with the line it names. */
+Test(mesh, malformed_files_are_refused_with_their_line)
+{
+    const struct {
+        const char *text, *message;
+        int line;
+    } cases[] = {
+        {"$MeshFormat\n2.2 1 8\n$EndMeshFormat\n", "binary", 2},
+        {"$MeshFormat\n3.0 0 8\n$EndMeshFormat\n", "version 3", 2},
+        {"$MeshFormat\nfour 0 8\n$EndMeshFormat\n", "malformed $MeshFormat", 2},
+        {"$MeshFormat\n2.2 0 8\n$EndMeshFormat\n$Nodes\n3\n1 0 0 0\n2 1 0\n", "malformed node", 7},
+        {"$MeshFormat\n2.2 0 8\n$EndMeshFormat\n$Nodes\n3\n1 0 0 0\n2 1 0 0\n", "end of file", 7},
+        {"$MeshFormat\n2.2 0 8\n$EndMeshFormat\n$Nodes\n3\n1 0 0 0\n2 1 0 0\n1 0 1 0\n$EndNodes\n"
+         "$Elements\n1\n1 2 0 1 2 1\n$EndElements\n",
+         "duplicate node tag 1", 8},
+        {"$MeshFormat\n2.2 0 8\n$EndMeshFormat\n$Nodes\n3\n1 0 0 0\n2 1 0 0\n3 0 1 0\n$EndNodes\n"
+         "$Elements\n1\n1 2 0 1 2 9\n$EndElements\n",
+         "node 9", 12},
+        {"$MeshFormat\n2.2 0 8\n$EndMeshFormat\n$Nodes\n3\n1 0 0 0\n2 1 0 0\n3 2 0 0\n$EndNodes\n"
+         "$Elements\n1\n1 2 0 1 2 3\n$EndElements\n",
+         "degenerate triangle", 12},
+        {"$MeshFormat\n2.2 0 8\n$EndMeshFormat\n$Nodes\n2\n1 0 0 0\n2 1 0 0\n$EndNodes\n"
+         "$Elements\n1\n1 1 0 1 2\n$EndElements\n",
+         "no triangles", 0},
+        {"$MeshFormat\n2.2 0 8\n$EndMeshFormat\n$Nodes\n1\n1 0 0 0\n$EndNodes\n$Elements\n1\n1 99 0 1\n$EndElements\n",
+         "unknown element type 99", 10},
+        {"$MeshFormat\n4.1 0 8\n$EndMeshFormat\n$Nodes\n1 3 1 3\n2 1 0 3\n1\n2\n3\n0 0 0\n1 0 0\n",
+         "end of file", 11},
+        {"$MeshFormat\n2.2 0 8\n$EndMeshFormat\n$Nodes\n0\n$EndNodes\n", "$Elements missing", 6},
+        {"hello\n", "outside any section", 1},
+        {"", "$MeshFormat missing", 0},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        bem_mesh_t m;
+        char error[512], *path = write_temp(cases[k].text), expected[128];
+        cr_assert_eq(bem_mesh_read(path, &m, error, sizeof error), -1, "case %zu was accepted", k);
+        snprintf(expected, sizeof expected, "%s:%d: ", path, cases[k].line);
+        cr_assert(strncmp(error, expected, strlen(expected)) == 0, "case %zu: \"%s\" does not start with \"%s\"", k,
+                  error, expected);
+        cr_assert_not_null(strstr(error, cases[k].message), "case %zu: \"%s\" does not say \"%s\"", k, error,
+                           cases[k].message);
+        unlink(path);
+    }
+}
+
+/* Independent reference for a point x in the triangle's plane: polar
+ * coordinates around x, int_T 1/r dA = sum over the edges of the signed
+ * integral over the angle of the distance to the edge along the ray,
+ * computed by the composite Gauss-Legendre rule over many angular panels
+ * (no closed form used). */
+static double polar_reference(const double v[3][2], const double x[2])
+{
+    static const double nodes[5] = {-0.906179845938664, -0.538469310105683, 0, 0.538469310105683,
+                                    0.906179845938664};
+    static const double weights[5] = {0.236926885056189, 0.478628670499366, 0.568888888888889,
+                                      0.478628670499366, 0.236926885056189};
+    double total = 0;
+    for (int e = 0; e < 3; e++) {
+        const double *a = v[e], *b = v[(e + 1) % 3];
+        double ta = atan2(a[1] - x[1], a[0] - x[0]), tb = atan2(b[1] - x[1], b[0] - x[0]);
+        double sweep = tb - ta;
+        if (sweep > M_PI)
+            sweep -= 2 * M_PI;
+        if (sweep < -M_PI)
+            sweep += 2 * M_PI;
+        const int panels = 2000;
+        for (int p = 0; p < panels; p++)
+            for (int q = 0; q < 5; q++) {
+                double theta = ta + sweep * (p + 0.5 + 0.5 * nodes[q]) / panels;
+                double d[2] = {cos(theta), sin(theta)}, ab[2] = {b[0] - a[0], b[1] - a[1]};
+                /* x + R d on the line a + s ab: solve for R. */
+                double det = d[0] * (-ab[1]) - d[1] * (-ab[0]);
+                double rx = a[0] - x[0], ry = a[1] - x[1];
+                double radius = (rx * (-ab[1]) - ry * (-ab[0])) / det;
+                total += weights[q] * 0.5 * sweep / panels * radius;
+            }
+    }
+    return total;
+}
+
+Test(mesh, self_term_matches_polar_integration)
+{
+    const double shapes[3][3][2] = {{{0, 0}, {1, 0}, {0.5, 0.8660254037844386}},
+                                    {{0, 0}, {1, 0}, {0.9, 0.15}},
+                                    {{0, 0}, {3, 0}, {1.4, 0.02}}};
+    for (int s = 0; s < 3; s++) {
+        double x[2] = {(shapes[s][0][0] + shapes[s][1][0] + shapes[s][2][0]) / 3,
+                       (shapes[s][0][1] + shapes[s][1][1] + shapes[s][2][1]) / 3};
+        /* The triangle in 3-D, tilted out of the xy plane. */
+        double v3[3][3], x3[3];
+        for (int k = 0; k < 3; k++) {
+            v3[k][0] = shapes[s][k][0], v3[k][1] = 0.6 * shapes[s][k][1], v3[k][2] = 0.8 * shapes[s][k][1];
+        }
+        x3[0] = x[0], x3[1] = 0.6 * x[1], x3[2] = 0.8 * x[1];
+        double value = bem_triangle_inverse_distance(v3[0], v3[1], v3[2], x3);
+        double reference = polar_reference(shapes[s], x);
+        cr_assert(fabs(value - reference) <= 1e-10 * reference, "shape %d: %.15g against %.15g", s, value,
+                  reference);
+        /* And from a point outside the triangle, in its plane. */
+        double out[2] = {x[0] + 2.0, x[1] - 0.3}, out3[3] = {out[0], 0.6 * out[1], 0.8 * out[1]};
+        value = bem_triangle_inverse_distance(v3[0], v3[1], v3[2], out3);
+        reference = polar_reference(shapes[s], out);
+        cr_assert(fabs(value - reference) <= 1e-10 * fabs(reference), "shape %d outside: %.15g against %.15g", s,
+                  value, reference);
+    }
+    /* Equilateral triangle of side 1 from its centroid: sqrt(3) asinh(sqrt(3)). */
+    double a[3] = {0, 0, 0}, b[3] = {1, 0, 0}, c[3] = {0.5, sqrt(3) / 2, 0}, g[3] = {0.5, sqrt(3) / 6, 0};
+    cr_assert_float_eq(bem_triangle_inverse_distance(a, b, c, g), sqrt(3) * asinh(sqrt(3)), 1e-14);
+}
+
+/* The midpoint rule on the triangle cut into n x n similar triangles. */
+static double midpoint_rule(const double *a, const double *b, const double *c, const double *x, int n)
+{
+    const double area = 0.5 * 0.8; /* of the triangle below */
+    double sum = 0;
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n - i; j++)
+            for (int up = 0; up < 2; up++) {
+                if (up && j == n - i - 1)
+                    continue;
+                double s = (i + (up ? 2.0 : 1.0) / 3) / n, t = (j + (up ? 2.0 : 1.0) / 3) / n, r2 = 0;
+                for (int d = 0; d < 3; d++) {
+                    double y = a[d] + s * (b[d] - a[d]) + t * (c[d] - a[d]);
+                    r2 += (y - x[d]) * (y - x[d]);
+                }
+                sum += area / ((double)n * n) / sqrt(r2);
+            }
+    return sum;
+}
+
+/* Off the plane: against the midpoint rule at n = 600 and 1200, with one
+ * Richardson step (its error is O(1/n^2)): ~1e-9 relative here. */
+Test(mesh, near_field_quadrature_matches_a_fine_midpoint_rule)
+{
+    const double a[3] = {0, 0, 0}, b[3] = {1, 0, 0}, c[3] = {0.3, 0.8, 0};
+    const double points[3][3] = {{0.4, 0.3, 0.3}, {0.9, 0.9, 0.2}, {-0.2, 0.1, 0.5}};
+    for (int k = 0; k < 3; k++) {
+        double coarse = midpoint_rule(a, b, c, points[k], 600), fine = midpoint_rule(a, b, c, points[k], 1200);
+        double reference = fine + (fine - coarse) / 3;
+        double value = bem_triangle_inverse_distance(a, b, c, points[k]);
+        cr_assert(fabs(value - reference) <= 3e-9 * reference, "point %d: %.12g against %.12g", k, value,
+                  reference);
+    }
+}
