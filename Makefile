@@ -93,7 +93,11 @@ run: blrchol
 # Tests run one at a time: several of them start mpirun with several ranks.
 # TEST_FILTER narrows the run, e.g. make check TEST_FILTER='lowrank/*'.
 TEST_FILTER ?= *
-check: blrchol build/run_tests
+# Reads one mesh; the suite runs it under valgrind on the malformed-mesh corpus.
+build/mesh_info: build/tests/tools/mesh_info.o build/libblrchol.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
+
+check: blrchol build/run_tests build/mesh_info
 	@test "$(HAVE_CRITERION)" = yes || { echo "blrchol: Criterion not found: install libcriterion-dev or pass --with-criterion=DIR to configure" >&2; exit 1; }
 	OPENBLAS_CORETYPE=$${OPENBLAS_CORETYPE:-SANDYBRIDGE} build/run_tests --jobs 1 --filter '$(TEST_FILTER)'
 

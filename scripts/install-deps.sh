@@ -5,7 +5,7 @@
 # Extra packages given as arguments (a benchmark's own needs) are added.
 set -u
 packages=(gcc make autoconf pkg-config libstarpu-dev libopenmpi-dev openmpi-bin
-          libopenblas-dev liblapacke-dev libcriterion-dev gnuplot-nox gmsh "$@")
+          libopenblas-dev liblapacke-dev libcriterion-dev gnuplot-nox gmsh valgrind "$@")
 command -v dpkg-query >/dev/null 2>&1 || exit 0
 missing=()
 for p in "${packages[@]}"; do

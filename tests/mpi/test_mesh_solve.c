@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "tests/support.h"
@@ -150,4 +151,30 @@ Test(mesh_solve, bad_meshes_and_right_hand_sides_are_usage_errors, .timeout = 12
     snprintf(expected, sizeof expected, "%s:2: expected one real value", rhs);
     expect_usage_error(args, expected);
     unlink(rhs);
+}
+
+/* Every file of the malformed corpus, read under valgrind: refused (exit 2)
+ * without a memory error or a leak. */
+#include "tests/mesh_corpus.inc"
+
+Test(mesh_solve, malformed_corpus_is_clean_under_valgrind, .timeout = 600)
+{
+    cr_assert_eq(system("command -v valgrind >/dev/null 2>&1"), 0,
+                 "valgrind is not installed (Debian: apt-get install valgrind; make check installs it as root)");
+    for (int k = 0; k < NBAD_MESHES; k++) {
+        char path[64], command[256];
+        temp_path(path, sizeof path, ".msh");
+        FILE *f = fopen(path, "w");
+        cr_assert_not_null(f);
+        fputs(bad_meshes[k].text, f);
+        fclose(f);
+        snprintf(command, sizeof command,
+                 "valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite,indirect "
+                 "build/mesh_info %s >/dev/null 2>&1",
+                 path);
+        int status = system(command);
+        cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 2, "case %d: %s exited %d (9: valgrind error)", k,
+                  command, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        unlink(path);
+    }
 }

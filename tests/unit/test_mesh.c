@@ -14,6 +14,7 @@
 
 #include "bem/mesh.h"
 #include "tests/support.h"
+#include "tests/mesh_corpus.inc"
 
 /* The surface of the tetrahedron (0,0,0) (1,0,0) (0,1,0) (0,0,1): four
  * triangles, three of area 1/2 and one of area sqrt(3)/2; elements of
@@ -75,44 +76,15 @@ Test(mesh, msh22_and_msh41_give_the_same_triangles)
 /* A corpus of broken files: each refused, with the line it names. */
 Test(mesh, malformed_files_are_refused_with_their_line)
 {
-    const struct {
-        const char *text, *message;
-        int line;
-    } cases[] = {
-        {"$MeshFormat\n2.2 1 8\n$EndMeshFormat\n", "binary", 2},
-        {"$MeshFormat\n3.0 0 8\n$EndMeshFormat\n", "version 3", 2},
-        {"$MeshFormat\nfour 0 8\n$EndMeshFormat\n", "malformed $MeshFormat", 2},
-        {"$MeshFormat\n2.2 0 8\n$EndMeshFormat\n$Nodes\n3\n1 0 0 0\n2 1 0\n", "malformed node", 7},
-        {"$MeshFormat\n2.2 0 8\n$EndMeshFormat\n$Nodes\n3\n1 0 0 0\n2 1 0 0\n", "end of file", 7},
-        {"$MeshFormat\n2.2 0 8\n$EndMeshFormat\n$Nodes\n3\n1 0 0 0\n2 1 0 0\n1 0 1 0\n$EndNodes\n"
-         "$Elements\n1\n1 2 0 1 2 1\n$EndElements\n",
-         "duplicate node tag 1", 8},
-        {"$MeshFormat\n2.2 0 8\n$EndMeshFormat\n$Nodes\n3\n1 0 0 0\n2 1 0 0\n3 0 1 0\n$EndNodes\n"
-         "$Elements\n1\n1 2 0 1 2 9\n$EndElements\n",
-         "node 9", 12},
-        {"$MeshFormat\n2.2 0 8\n$EndMeshFormat\n$Nodes\n3\n1 0 0 0\n2 1 0 0\n3 2 0 0\n$EndNodes\n"
-         "$Elements\n1\n1 2 0 1 2 3\n$EndElements\n",
-         "degenerate triangle", 12},
-        {"$MeshFormat\n2.2 0 8\n$EndMeshFormat\n$Nodes\n2\n1 0 0 0\n2 1 0 0\n$EndNodes\n"
-         "$Elements\n1\n1 1 0 1 2\n$EndElements\n",
-         "no triangles", 0},
-        {"$MeshFormat\n2.2 0 8\n$EndMeshFormat\n$Nodes\n1\n1 0 0 0\n$EndNodes\n$Elements\n1\n1 99 0 1\n$EndElements\n",
-         "unknown element type 99", 10},
-        {"$MeshFormat\n4.1 0 8\n$EndMeshFormat\n$Nodes\n1 3 1 3\n2 1 0 3\n1\n2\n3\n0 0 0\n1 0 0\n",
-         "end of file", 11},
-        {"$MeshFormat\n2.2 0 8\n$EndMeshFormat\n$Nodes\n0\n$EndNodes\n", "$Elements missing", 6},
-        {"hello\n", "outside any section", 1},
-        {"", "$MeshFormat missing", 0},
-    };
-    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+    for (int k = 0; k < NBAD_MESHES; k++) {
         bem_mesh_t m;
-        char error[512], *path = write_temp(cases[k].text), expected[128];
-        cr_assert_eq(bem_mesh_read(path, &m, error, sizeof error), -1, "case %zu was accepted", k);
-        snprintf(expected, sizeof expected, "%s:%d: ", path, cases[k].line);
-        cr_assert(strncmp(error, expected, strlen(expected)) == 0, "case %zu: \"%s\" does not start with \"%s\"", k,
+        char error[512], *path = write_temp(bad_meshes[k].text), expected[128];
+        cr_assert_eq(bem_mesh_read(path, &m, error, sizeof error), -1, "case %d was accepted", k);
+        snprintf(expected, sizeof expected, "%s:%d: ", path, bad_meshes[k].line);
+        cr_assert(strncmp(error, expected, strlen(expected)) == 0, "case %d: \"%s\" does not start with \"%s\"", k,
                   error, expected);
-        cr_assert_not_null(strstr(error, cases[k].message), "case %zu: \"%s\" does not say \"%s\"", k, error,
-                           cases[k].message);
+        cr_assert_not_null(strstr(error, bad_meshes[k].message), "case %d: \"%s\" does not say \"%s\"", k, error,
+                           bad_meshes[k].message);
         unlink(path);
     }
 }
