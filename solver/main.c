@@ -512,6 +512,7 @@ int main(int argc, char **argv)
     if (invalid) {
         if (r.rank == 0)
             fprintf(stderr, "blrchol: %s\n", invalid);
+        bem_mesh_free(&r.mesh);
         MPI_Finalize();
         return EXIT_USAGE;
     }
