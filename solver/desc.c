@@ -113,6 +113,18 @@ starpu_data_handle_t desc_partial(desc_t *d, int i, int sweep, int rank)
     return d->partials[index];
 }
 
+void desc_drop_partials(desc_t *d)
+{
+    size_t npartials = (size_t)2 * d->nt * d->nranks;
+    for (size_t k = 0; k < npartials; k++) {
+        if (d->partials[k])
+            starpu_data_unregister(d->partials[k]);
+        d->partials[k] = NULL;
+        free(d->partial_home[k]);
+        d->partial_home[k] = NULL;
+    }
+}
+
 void desc_destroy(desc_t *d)
 {
     if (d->tiles)
@@ -130,14 +142,8 @@ void desc_destroy(desc_t *d)
     if (d->x_home)
         for (int i = 0; i < d->nt; i++)
             free(d->x_home[i]);
-    size_t npartials = (size_t)2 * d->nt * d->nranks;
-    if (d->partials)
-        for (size_t k = 0; k < npartials; k++)
-            if (d->partials[k])
-                starpu_data_unregister(d->partials[k]);
-    if (d->partial_home)
-        for (size_t k = 0; k < npartials; k++)
-            free(d->partial_home[k]);
+    if (d->partials && d->partial_home)
+        desc_drop_partials(d);
     free(d->tiles);
     free(d->solve_tiles);
     free(d->x);

@@ -61,5 +61,8 @@ starpu_data_handle_t desc_vector(desc_t *d, int i);
  * of the piece travelling to every rank that updates it.  Zeroed on first
  * registration, registered here if needed. */
 starpu_data_handle_t desc_partial(desc_t *d, int i, int sweep, int rank);
+/* After a solve has completed: drop the partial sums, so that the next
+ * solve starts from zero. */
+void desc_drop_partials(desc_t *d);
 
 #endif

@@ -213,7 +213,8 @@ static int agree_failure(struct run *r, int local)
     return global;
 }
 
-static int gather_solution(struct run *r)
+/* Column `column` of x <- the solved vector pieces (original numbering). */
+static int gather_solution(struct run *r, int column)
 {
     desc_t *A = &r->A;
     const int is_complex = r->problem.is_complex;
@@ -230,7 +231,7 @@ static int gather_solution(struct run *r)
     /* Each piece is non-zero on exactly one rank: a sum gathers them. */
     MPI_Allreduce(MPI_IN_PLACE, permuted, A->n * (is_complex ? 2 : 1), MPI_DOUBLE, MPI_SUM, r->comm);
     for (int k = 0; k < A->n; k++)
-        memcpy((char *)r->x + (size_t)r->problem.perm[k] * esz, permuted + (size_t)k * esz, esz);
+        memcpy((char *)r->x + ((size_t)column * A->n + r->problem.perm[k]) * esz, permuted + (size_t)k * esz, esz);
     free(permuted);
     return 0;
 }
@@ -249,7 +250,8 @@ static void constant_rhs(void *b, const bem_problem_t *p, int is_complex)
     }
 }
 
-static void load_rhs(struct run *r)
+/* The vector pieces <- column `column` of b. */
+static void load_rhs(struct run *r, int column)
 {
     desc_t *A = &r->A;
     const size_t esz = r->problem.elem_size;
@@ -259,7 +261,8 @@ static void load_rhs(struct run *r)
         starpu_data_handle_t h = desc_vector(A, i);
         starpu_data_acquire(h, STARPU_W);
         for (int k = 0; k < desc_tile_rows(A, i); k++)
-            memcpy((char *)A->x_home[i] + k * esz, (char *)r->b + (size_t)r->problem.perm[i * A->nb + k] * esz, esz);
+            memcpy((char *)A->x_home[i] + k * esz,
+                   (char *)r->b + ((size_t)column * A->n + r->problem.perm[i * A->nb + k]) * esz, esz);
         starpu_data_release(h);
     }
 }
@@ -378,25 +381,35 @@ static int run_solver(struct run *r)
                 rep->gflops_factor);
 
     const size_t esz = r->problem.elem_size;
-    r->x = calloc(A->n, esz);
+    const int nrhs = opt->nrhs;
+    r->x = calloc((size_t)A->n * nrhs, esz);
     if (!r->b) { /* not read from --rhs FILE */
-        r->b = malloc((size_t)A->n * esz);
-        if (opt->rhs)
-            constant_rhs(r->b, &r->problem.bem, r->problem.is_complex);
-        else
-            make_rhs(r->b, A->n, r->problem.is_complex, opt->seed);
+        r->b = malloc((size_t)A->n * nrhs * esz);
+        for (int k = 0; k < nrhs; k++) {
+            char *column = (char *)r->b + (size_t)k * A->n * esz;
+            if (opt->rhs)
+                constant_rhs(column, &r->problem.bem, r->problem.is_complex);
+            else
+                make_rhs(column, A->n, r->problem.is_complex, opt->seed + k);
+        }
     }
-    load_rhs(r);
-    blr_solve(A, &r->args);
-    starpu_task_wait_for_all();
-    starpu_mpi_wait_for_all(A->comm);
-    gather_solution(r);
+    /* One right-hand side at a time through the same factor. */
+    for (int k = 0; k < nrhs; k++) {
+        load_rhs(r, k);
+        blr_solve(A, &r->args);
+        starpu_task_wait_for_all();
+        starpu_mpi_wait_for_all(A->comm);
+        desc_drop_partials(A);
+        gather_solution(r, k);
+    }
     rep->time_solve = wall(r->comm) - t3;
     return EXIT_OK;
 }
 
 /* One value per line, "re im" when complex; 0 on success (or no path). */
-static int write_vector(const char *path, const void *v, int n, int is_complex)
+/* n lines of `columns` values each ("re im" pairs if complex); v is
+ * column-major, as b and x are. */
+static int write_vectors(const char *path, const void *v, int n, int columns, int is_complex)
 {
     if (!path)
         return 0;
@@ -404,11 +417,15 @@ static int write_vector(const char *path, const void *v, int n, int is_complex)
     if (!out)
         return -1;
     const double *reals = v;
-    for (int k = 0; k < n; k++)
-        if (is_complex)
-            fprintf(out, "%.17g %.17g\n", reals[2 * k], reals[2 * k + 1]);
-        else
-            fprintf(out, "%.17g\n", reals[k]);
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < columns; k++) {
+            size_t at = (size_t)k * n + i;
+            const char *end = k + 1 < columns ? " " : "\n";
+            if (is_complex)
+                fprintf(out, "%.17g %.17g%s", reals[2 * at], reals[2 * at + 1], end);
+            else
+                fprintf(out, "%.17g%s", reals[at], end);
+        }
     return fclose(out);
 }
 
@@ -519,8 +536,8 @@ int main(int argc, char **argv)
     r.q = r.nranks / r.p;
     if (opt->rhs && strcmp(opt->rhs, "constant") != 0) {
         int is_complex = bem_kernel_is_complex(opt->kernel);
-        r.b = malloc((size_t)opt->n * (is_complex ? 16 : 8));
-        if (!r.b || rhs_read(opt->rhs, r.b, opt->n, is_complex, why, sizeof why) != 0) {
+        r.b = malloc((size_t)opt->n * opt->nrhs * (is_complex ? 16 : 8));
+        if (!r.b || rhs_read(opt->rhs, r.b, opt->n, opt->nrhs, is_complex, why, sizeof why) != 0) {
             if (r.rank == 0)
                 fprintf(stderr, "blrchol: %s\n", r.b ? why : "no memory for the right-hand side");
             free(r.b);
@@ -548,6 +565,7 @@ int main(int argc, char **argv)
     report_t *rep = &r.report;
     rep->status = "ok";
     rep->n = opt->n;
+    rep->nrhs = opt->nrhs;
     rep->nb = opt->nb;
     rep->p = r.p;
     rep->q = r.q;
@@ -582,12 +600,20 @@ int main(int argc, char **argv)
         double t = MPI_Wtime(), norm_a;
         if (r.rank == 0 && !opt->quiet)
             fprintf(stderr, "blrchol: checking the residual against the exact matrix\n");
-        rep->backward_error = check_backward_error(&r.problem.bem, r.x, r.b, r.workers, r.comm, &norm_a);
+        /* The worst column. */
+        const size_t column = (size_t)opt->n * r.problem.elem_size;
+        rep->backward_error = 0;
+        for (int k = 0; k < opt->nrhs; k++) {
+            double error = check_backward_error(&r.problem.bem, (char *)r.x + k * column, (char *)r.b + k * column,
+                                                r.workers, r.comm, &norm_a);
+            if (!(error <= rep->backward_error))
+                rep->backward_error = error;
+        }
         rep->time_check = MPI_Wtime() - t;
     }
     if (code == EXIT_OK && r.rank == 0 &&
-        (write_vector(opt->solution_path, r.x, opt->n, r.problem.is_complex) ||
-         write_vector(opt->rhs_out_path, r.b, opt->n, r.problem.is_complex))) {
+        (write_vectors(opt->solution_path, r.x, opt->n, opt->nrhs, r.problem.is_complex) ||
+         write_vectors(opt->rhs_out_path, r.b, opt->n, opt->nrhs, r.problem.is_complex))) {
         snprintf(rep->error, sizeof rep->error, "cannot write %s or %s", opt->solution_path ? opt->solution_path : "-",
                  opt->rhs_out_path ? opt->rhs_out_path : "-");
         code = EXIT_FAILED;

@@ -27,6 +27,9 @@ static void usage(FILE *out)
             "      --rhs B                constant (potential 1: b_i = weight of unknown i) or a file of n\n"
             "                             values, one per line (\"re im\" if complex), original order\n"
             "                             (default: pseudo-random in [-1, 1], see --seed)\n"
+            "      --nrhs K               solve K right-hand sides with one factorisation: K values per\n"
+            "                             line in --rhs FILE (2K if complex), K per line in --solution\n"
+            "                             (default 1)\n"
             "Factorisation\n"
             "      --nb NB                tile size (default 512)\n"
             "  -P, --grid-rows P          process grid rows; Q = ranks / P (default: most square grid)\n"
@@ -82,13 +85,13 @@ static int parse_double(const char *text, double *out)
 enum {
     OPT_GEOMETRY = 256, OPT_KERNEL, OPT_NB, OPT_DENSE, OPT_EPS, OPT_COMPRESS, OPT_CHECK, OPT_JSON, OPT_SEED,
     OPT_QUIET, OPT_NODE_MEM, OPT_MEM_HIGH, OPT_MEM_LOW, OPT_GROWTH, OPT_NO_MEMCTL, OPT_TRACE, OPT_SOLUTION, OPT_RHS_OUT, OPT_SHIFT,
-    OPT_MESH, OPT_RHS
+    OPT_MESH, OPT_RHS, OPT_NRHS
 };
 
 int options_parse(options_t *opt, int argc, char **argv, int verbose)
 {
     *opt = (options_t){.n = 20000, .geometry = BEM_SPHERE, .kernel = BEM_LAPLACE, .nb = 512, .eps = 1e-8,
-                       .compress = TILE_BUILD_ACA, .seed = 1, .growth_margin = 0.2, .memctl = 1};
+                       .compress = TILE_BUILD_ACA, .seed = 1, .growth_margin = 0.2, .memctl = 1, .nrhs = 1};
     static const struct option longopts[] = {
         {"n", required_argument, 0, 'n'},          {"geometry", required_argument, 0, OPT_GEOMETRY},
         {"kernel", required_argument, 0, OPT_KERNEL}, {"nb", required_argument, 0, OPT_NB},
@@ -101,7 +104,7 @@ int options_parse(options_t *opt, int argc, char **argv, int verbose)
         {"no-memctl", no_argument, 0, OPT_NO_MEMCTL}, {"trace", required_argument, 0, OPT_TRACE},
         {"solution", required_argument, 0, OPT_SOLUTION}, {"rhs-out", required_argument, 0, OPT_RHS_OUT},
         {"diagonal-shift", required_argument, 0, OPT_SHIFT}, {"mesh", required_argument, 0, OPT_MESH},
-        {"rhs", required_argument, 0, OPT_RHS},
+        {"rhs", required_argument, 0, OPT_RHS},         {"nrhs", required_argument, 0, OPT_NRHS},
         {"help", no_argument, 0, 'h'},             {0, 0, 0, 0}};
     opterr = 0;
     optind = 1;
@@ -174,6 +177,10 @@ int options_parse(options_t *opt, int argc, char **argv, int verbose)
         case OPT_RHS_OUT: opt->rhs_out_path = optarg; break;
         case OPT_MESH: opt->mesh_path = optarg; break;
         case OPT_RHS: opt->rhs = optarg; break;
+        case OPT_NRHS:
+            if (parse_int(optarg, &opt->nrhs) || opt->nrhs < 1 || opt->nrhs > 100000)
+                return bad(verbose, "--nrhs must be an integer in 1..100000, got", optarg, "e.g. --nrhs 4");
+            break;
         case OPT_SHIFT:
             if (parse_double(optarg, &opt->diagonal_shift) || !isfinite(opt->diagonal_shift))
                 return bad(verbose, "--diagonal-shift must be a number, got", optarg, "e.g. 1e-3");

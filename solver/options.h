@@ -24,6 +24,7 @@ typedef struct options {
     double diagonal_shift;     /* --diagonal-shift: added to every A_ii */
     const char *mesh_path;     /* --mesh: Gmsh triangles instead of --geometry (laplace) */
     const char *rhs;           /* --rhs: NULL (pseudo-random), "constant", or a file */
+    int nrhs;                  /* --nrhs: right-hand sides solved with one factorisation */
     /* memory control */
     size_t node_mem;         /* 0: no capacity */
     size_t mem_high, mem_low;/* 0: derived */

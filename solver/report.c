@@ -40,6 +40,7 @@ void report_json(const report_t *r, FILE *out)
     if (r->error[0])
         string(out, "error", r->error);
     number(out, "n", r->n, 0);
+    number(out, "nrhs", r->nrhs, 0);
     number(out, "nb", r->nb, 0);
     number(out, "nt", r->nt, 0);
     number(out, "p", r->p, 0);

@@ -10,6 +10,7 @@ typedef struct report {
     const char *status;          /* "ok", "oom", "error" */
     char error[512];
     int n, nb, nt, p, q, ranks, workers_per_rank;
+    int nrhs;               /* right-hand sides solved with the factor */
     const char *kernel, *geometry, *precision, *compress;
     int dense;
     double eps;                  /* NAN when dense */
