@@ -25,6 +25,7 @@
 #include "blas_guard.h"
 #include "check.h"
 #include "desc.h"
+#include "factor_file.h"
 #include "options.h"
 #include "problem.h"
 #include "progress.h"
@@ -267,30 +268,26 @@ static void load_rhs(struct run *r, int column)
     }
 }
 
-static int run_solver(struct run *r)
+/* Local tiles as memctl sees them, after generation or a load. */
+static void register_local_tiles(desc_t *A)
+{
+    for (int j = 0; j < A->nt; j++)
+        for (int i = j; i < A->nt; i++)
+            if (desc_is_mine(A, i, j)) {
+                const tile_t *tile = tile_interface_get(desc_tile(A, i, j));
+                memctl_local_register((int)desc_index(A, i, j), tile_payload_bytes(tile), tile_dense_bytes(tile));
+            }
+}
+
+/* Generate (and compress) the tiles, then factorise: the timings, the
+ * memctl registration of local tiles and every failure agreed on all
+ * ranks.  EXIT_OK or the exit code, with rep->error set. */
+static int factorise(struct run *r, double t0)
 {
     options_t *opt = &r->opt;
     report_t *rep = &r->report;
-    const int verbose = r->rank == 0 && !opt->quiet;
-    double t0 = wall(r->comm);
-
-    if (problem_init(&r->problem, opt->n, opt->geometry, opt->kernel, opt->nb, opt->mesh_path ? &r->mesh : NULL) !=
-        0) {
-        snprintf(rep->error, sizeof rep->error, "cannot build the problem (out of memory?)");
-        return EXIT_FAILED;
-    }
-    r->problem.bem.diagonal_shift = opt->diagonal_shift;
-    desc_init(&r->A, opt->n, opt->nb, r->p, r->q, r->problem.elem_size, MPI_COMM_WORLD);
     desc_t *A = &r->A;
-    rep->nt = A->nt;
-    rep->precision = r->problem.is_complex ? "z" : "d";
-    rep->dense_bytes = (double)A->n * (A->n + 1) / 2 * r->problem.elem_size;
-    if (setup_memctl(r) != 0)
-        return EXIT_FAILED;
-
-    r->args = (struct kernel_args){.is_complex = r->problem.is_complex, .conj = r->problem.conj,
-                                   .build = opt->dense ? TILE_BUILD_DENSE : opt->compress,
-                                   .source = &r->problem.source};
+    const int verbose = r->rank == 0 && !opt->quiet;
     /* eps is relative to ||A||_F; each of the nt^2 tiles may carry
      * eps ||A||_F / nt (spec/matrices.md). */
     rep->norm_a_estimate = problem_norm_estimate(&r->problem, A, 8, r->comm);
@@ -310,12 +307,7 @@ static int run_solver(struct run *r)
     struct tile_stats initial;
     tile_statistics(A, &initial, r->comm);
     rep->rank_max_initial = initial.rank_max;
-    for (int j = 0; j < A->nt; j++)
-        for (int i = j; i < A->nt; i++)
-            if (desc_is_mine(A, i, j)) {
-                const tile_t *tile = tile_interface_get(desc_tile(A, i, j));
-                memctl_local_register((int)desc_index(A, i, j), tile_payload_bytes(tile), tile_dense_bytes(tile));
-            }
+    register_local_tiles(A);
     if (verbose)
         fprintf(stderr, "blrchol: tiles built in %.2f s: %.1f MiB (%.2f%% of dense), max rank %d\n",
                 rep->time_compress, initial.bytes / 1048576.0, 100 * initial.bytes / rep->dense_bytes,
@@ -370,17 +362,68 @@ static int run_solver(struct run *r)
     double dense_flops = (double)A->n * A->n * A->n / 3.0 * (r->problem.is_complex ? 4 : 1);
     rep->gflops_factor = dense_flops / rep->time_factor * 1e-9;
     rep->gflops_actual = flops / rep->time_factor * 1e-9;
+    if (verbose)
+        fprintf(stderr, "blrchol: factorised in %.2f s (%.1f Gflop/s dense-equivalent)\n", rep->time_factor,
+                rep->gflops_factor);
+    return EXIT_OK;
+}
+
+static int run_solver(struct run *r)
+{
+    options_t *opt = &r->opt;
+    report_t *rep = &r->report;
+    const int verbose = r->rank == 0 && !opt->quiet;
+    double t0 = wall(r->comm);
+
+    if (problem_init(&r->problem, opt->n, opt->geometry, opt->kernel, opt->nb, opt->mesh_path ? &r->mesh : NULL) !=
+        0) {
+        snprintf(rep->error, sizeof rep->error, "cannot build the problem (out of memory?)");
+        return EXIT_FAILED;
+    }
+    r->problem.bem.diagonal_shift = opt->diagonal_shift;
+    desc_init(&r->A, opt->n, opt->nb, r->p, r->q, r->problem.elem_size, MPI_COMM_WORLD);
+    desc_t *A = &r->A;
+    rep->nt = A->nt;
+    rep->precision = r->problem.is_complex ? "z" : "d";
+    rep->dense_bytes = (double)A->n * (A->n + 1) / 2 * r->problem.elem_size;
+    if (setup_memctl(r) != 0)
+        return EXIT_FAILED;
+
+    r->args = (struct kernel_args){.is_complex = r->problem.is_complex, .conj = r->problem.conj,
+                                   .build = opt->dense ? TILE_BUILD_DENSE : opt->compress,
+                                   .source = &r->problem.source};
+    factor_identity_t identity;
+    factor_identity_of(&r->problem, A, &identity);
+    if (opt->load_factor) {
+        double t1 = wall(r->comm);
+        if (factor_load(A, &identity, opt->load_factor, r->comm, rep->error, sizeof rep->error) != 0)
+            return tile_mem_refused(NULL, NULL) ? EXIT_OOM : EXIT_USAGE;
+        register_local_tiles(A);
+        rep->time_generate = t1 - t0;
+        rep->time_load = wall(r->comm) - t1;
+        if (verbose)
+            fprintf(stderr, "blrchol: factor loaded from %s in %.2f s\n", opt->load_factor, rep->time_load);
+    } else {
+        int code = factorise(r, t0);
+        if (code != EXIT_OK)
+            return code;
+        if (opt->save_factor) {
+            double t = wall(r->comm);
+            if (factor_save(A, &identity, opt->save_factor, r->comm, rep->error, sizeof rep->error) != 0)
+                return EXIT_FAILED;
+            if (verbose)
+                fprintf(stderr, "blrchol: factor saved to %s in %.2f s\n", opt->save_factor, wall(r->comm) - t);
+        }
+    }
     struct tile_stats final;
     tile_statistics(A, &final, r->comm);
     rep->factor_bytes = final.bytes;
     rep->compression_ratio = final.bytes / rep->dense_bytes;
     rep->rank_mean = final.offdiag > 0 ? final.rank_sum / final.offdiag : 0;
     rep->rank_max = final.rank_max;
-    if (verbose)
-        fprintf(stderr, "blrchol: factorised in %.2f s (%.1f Gflop/s dense-equivalent)\n", rep->time_factor,
-                rep->gflops_factor);
 
     const size_t esz = r->problem.elem_size;
+    double solve_start = wall(r->comm);
     const int nrhs = opt->nrhs;
     r->x = calloc((size_t)A->n * nrhs, esz);
     if (!r->b) { /* not read from --rhs FILE */
@@ -402,7 +445,7 @@ static int run_solver(struct run *r)
         desc_drop_partials(A);
         gather_solution(r, k);
     }
-    rep->time_solve = wall(r->comm) - t3;
+    rep->time_solve = wall(r->comm) - solve_start;
     return EXIT_OK;
 }
 

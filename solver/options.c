@@ -30,6 +30,9 @@ static void usage(FILE *out)
             "      --nrhs K               solve K right-hand sides with one factorisation: K values per\n"
             "                             line in --rhs FILE (2K if complex), K per line in --solution\n"
             "                             (default 1)\n"
+            "      --save-factor DIR      write the factor (one file per rank + metadata) to DIR\n"
+            "      --load-factor DIR      solve with the factor saved in DIR instead of factorising (same\n"
+            "                             matrix options, ranks and -P as the save)\n"
             "Factorisation\n"
             "      --nb NB                tile size (default 512)\n"
             "  -P, --grid-rows P          process grid rows; Q = ranks / P (default: most square grid)\n"
@@ -85,7 +88,7 @@ static int parse_double(const char *text, double *out)
 enum {
     OPT_GEOMETRY = 256, OPT_KERNEL, OPT_NB, OPT_DENSE, OPT_EPS, OPT_COMPRESS, OPT_CHECK, OPT_JSON, OPT_SEED,
     OPT_QUIET, OPT_NODE_MEM, OPT_MEM_HIGH, OPT_MEM_LOW, OPT_GROWTH, OPT_NO_MEMCTL, OPT_TRACE, OPT_SOLUTION, OPT_RHS_OUT, OPT_SHIFT,
-    OPT_MESH, OPT_RHS, OPT_NRHS
+    OPT_MESH, OPT_RHS, OPT_NRHS, OPT_SAVE_FACTOR, OPT_LOAD_FACTOR
 };
 
 int options_parse(options_t *opt, int argc, char **argv, int verbose)
@@ -105,6 +108,7 @@ int options_parse(options_t *opt, int argc, char **argv, int verbose)
         {"solution", required_argument, 0, OPT_SOLUTION}, {"rhs-out", required_argument, 0, OPT_RHS_OUT},
         {"diagonal-shift", required_argument, 0, OPT_SHIFT}, {"mesh", required_argument, 0, OPT_MESH},
         {"rhs", required_argument, 0, OPT_RHS},         {"nrhs", required_argument, 0, OPT_NRHS},
+        {"save-factor", required_argument, 0, OPT_SAVE_FACTOR}, {"load-factor", required_argument, 0, OPT_LOAD_FACTOR},
         {"help", no_argument, 0, 'h'},             {0, 0, 0, 0}};
     opterr = 0;
     optind = 1;
@@ -177,6 +181,8 @@ int options_parse(options_t *opt, int argc, char **argv, int verbose)
         case OPT_RHS_OUT: opt->rhs_out_path = optarg; break;
         case OPT_MESH: opt->mesh_path = optarg; break;
         case OPT_RHS: opt->rhs = optarg; break;
+        case OPT_SAVE_FACTOR: opt->save_factor = optarg; break;
+        case OPT_LOAD_FACTOR: opt->load_factor = optarg; break;
         case OPT_NRHS:
             if (parse_int(optarg, &opt->nrhs) || opt->nrhs < 1 || opt->nrhs > 100000)
                 return bad(verbose, "--nrhs must be an integer in 1..100000, got", optarg, "e.g. --nrhs 4");
@@ -197,6 +203,8 @@ int options_parse(options_t *opt, int argc, char **argv, int verbose)
     }
     if (optind < argc)
         return bad(verbose, "unexpected argument", argv[optind], "options start with - or --");
+    if (opt->save_factor && opt->load_factor)
+        return bad(verbose, "--save-factor with --load-factor:", "", "a loaded factor is saved already: drop one");
     if (opt->mesh_path && opt->kernel != BEM_LAPLACE)
         return bad(verbose, "--mesh supports the laplace kernel only, not", bem_kernel_name(opt->kernel),
                    "drop --kernel or use --kernel laplace");

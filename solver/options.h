@@ -25,6 +25,8 @@ typedef struct options {
     const char *mesh_path;     /* --mesh: Gmsh triangles instead of --geometry (laplace) */
     const char *rhs;           /* --rhs: NULL (pseudo-random), "constant", or a file */
     int nrhs;                  /* --nrhs: right-hand sides solved with one factorisation */
+    const char *save_factor;   /* --save-factor DIR */
+    const char *load_factor;   /* --load-factor DIR: solve without factorising */
     /* memory control */
     size_t node_mem;         /* 0: no capacity */
     size_t mem_high, mem_low;/* 0: derived */

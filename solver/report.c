@@ -59,6 +59,7 @@ void report_json(const report_t *r, FILE *out)
     number(out, "time_factor", r->time_factor, 0);
     number(out, "time_solve", r->time_solve, 0);
     number(out, "time_check", r->time_check, 0);
+    number(out, "time_load", r->time_load, 0);
     number(out, "gflops_factor", r->gflops_factor, 0);
     number(out, "gflops_actual", r->gflops_actual, 0);
     number(out, "backward_error", r->backward_error, 0);

@@ -16,6 +16,7 @@ typedef struct report {
     double eps;                  /* NAN when dense */
     double norm_a_estimate;      /* the ||A||_F the tolerance was scaled by */
     double time_generate, time_compress, time_factor, time_solve, time_check;
+    double time_load;       /* --load-factor: reading the factor (compress and factor are 0) */
     double gflops_factor, gflops_actual;
     double backward_error;       /* NAN without --check */
     double dense_bytes, factor_bytes, compression_ratio;
