@@ -108,7 +108,7 @@ int bem_problem_init(bem_problem_t *p, int n, bem_geometry_t geometry, bem_kerne
 int bem_problem_init_mesh(bem_problem_t *p, const bem_mesh_t *mesh, bem_kernel_t kernel)
 {
     memset(p, 0, sizeof *p);
-    if (kernel != BEM_LAPLACE || mesh->ntriangles < 1)
+    if (kernel == BEM_SQEXP || mesh->ntriangles < 1)
         return -1;
     int n = mesh->ntriangles;
     p->points = malloc(3 * (size_t)n * sizeof *p->points);
@@ -123,6 +123,7 @@ int bem_problem_init_mesh(bem_problem_t *p, const bem_mesh_t *mesh, bem_kernel_t
         p->area += mesh->areas[i];
     p->weight = p->area / n;
     p->radius = sqrt(p->weight / M_PI);
+    p->wavenumber = 2 * M_PI * sqrt(n / p->area) / 10; /* 10 triangles per wavelength */
     return 0;
 }
 

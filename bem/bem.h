@@ -53,8 +53,12 @@ int bem_problem_init(bem_problem_t *p, int n, bem_geometry_t geometry, bem_kerne
  *     A_ii = a_i int_Ti G(c_i, y) dy                              (closed form),
  * "near" meaning |c_i - c_j| < BEM_MESH_NEAR x the longest edge: a
  * symmetric one-point Galerkin form.  A right-hand side b_i = a_i f(c_i)
- * then gives the density solving int G sigma = f.  0, or -1 when the
- * kernel is not laplace or memory runs out. */
+ * then gives the density solving int G sigma = f.  helmholtz adds the
+ * bounded part (exp(ikr) - 1) / (4 pi r) of its kernel, integrated the same
+ * way (far: a_i a_j exp(ikr) / (4 pi r)); hermitian multiplies the Laplace
+ * entry by exp(ik (z_i - z_j)) at the centroids.  k: 10 triangles per
+ * wavelength, 2 pi sqrt(n / area) / 10.  0, or -1 for sqexp (not a
+ * boundary integral) or when memory runs out. */
 int bem_problem_init_mesh(bem_problem_t *p, const bem_mesh_t *mesh, bem_kernel_t kernel);
 #define BEM_MESH_NEAR 4.0
 void bem_problem_free(bem_problem_t *p);

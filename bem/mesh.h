@@ -31,4 +31,9 @@ void bem_mesh_free(bem_mesh_t *mesh);
  * around the point (see mesh_integrals.c). */
 double bem_triangle_inverse_distance(const double *v0, const double *v1, const double *v2, const double *x);
 
+/* Integral over the triangle of (exp(ik|x - y|) - 1) / |x - y| dy, the
+ * bounded part of the Helmholtz kernel (quadrature, any x). */
+double _Complex bem_triangle_helmholtz_smooth(const double *v0, const double *v1, const double *v2, const double *x,
+                                              double k);
+
 #endif

@@ -15,7 +15,12 @@
  * into 4 (midpoints) while x is closer than 4 times a sub-triangle's
  * diameter, up to MAX_LEVELS times, and every leaf takes the 7-point
  * degree-5 rule (Stroud T2:5-1, as in Dunavant's tables).
+ *
+ * Helmholtz: exp(ikr)/r = 1/r + (exp(ikr) - 1)/r.  The second term is
+ * bounded (it tends to ik at r = 0) and is integrated by the same
+ * subdivision and rule, for x anywhere.
  */
+#include <complex.h>
 #include <math.h>
 
 #include "mesh.h"
@@ -118,4 +123,66 @@ double bem_triangle_inverse_distance(const double *v0, const double *v1, const d
         return in_plane(v, n, x);
     }
     return subdivided(v0, v1, v2, x, 0);
+}
+
+/* (exp(ikr) - 1) / r, and its limit ik at r = 0. */
+static double complex helmholtz_smooth(double r, double k)
+{
+    if (k * r < 1e-6)
+        return I * k - k * k * r / 2;
+    return (cexp(I * k * r) - 1) / r;
+}
+
+static double complex seven_points_helmholtz(const double *a, const double *b, const double *c, const double *x,
+                                             double area, double k)
+{
+    static const double w0 = 0.225, w1 = 0.125939180544827, w2 = 0.132394152788506;
+    static const double a1 = 0.797426985353087, b1 = 0.101286507323456;
+    static const double a2 = 0.059715871789770, b2 = 0.470142064105115;
+    static const double points[7][3] = {{1.0 / 3, 1.0 / 3, 1.0 / 3}, {a1, b1, b1}, {b1, a1, b1}, {b1, b1, a1},
+                                        {a2, b2, b2},               {b2, a2, b2}, {b2, b2, a2}};
+    static const double weights[7] = {w0, w1, w1, w1, w2, w2, w2};
+    double complex sum = 0;
+    for (int q = 0; q < 7; q++) {
+        double y[3], d[3];
+        for (int m = 0; m < 3; m++)
+            y[m] = points[q][0] * a[m] + points[q][1] * b[m] + points[q][2] * c[m];
+        sub(y, x, d);
+        sum += weights[q] * helmholtz_smooth(sqrt(dot(d, d)), k);
+    }
+    return sum * area;
+}
+
+static double complex subdivided_helmholtz(const double *a, const double *b, const double *c, const double *x,
+                                           double k, int level)
+{
+    double ab[3], ac[3], bc[3], normal[3];
+    sub(b, a, ab);
+    sub(c, a, ac);
+    sub(c, b, bc);
+    cross(ab, ac, normal);
+    double area = 0.5 * sqrt(dot(normal, normal));
+    double diameter = sqrt(fmax(dot(ab, ab), fmax(dot(ac, ac), dot(bc, bc))));
+    double centroid[3], d[3];
+    for (int m = 0; m < 3; m++)
+        centroid[m] = (a[m] + b[m] + c[m]) / 3;
+    sub(centroid, x, d);
+    /* The integrand is bounded at x and oscillates with wavelength
+     * 2 pi / k: leaves must be small next to both. */
+    if (level >= MAX_LEVELS - 4 || (sqrt(dot(d, d)) > 2 * diameter && k * diameter < 0.5))
+        return seven_points_helmholtz(a, b, c, x, area, k);
+    double mab[3], mbc[3], mca[3];
+    for (int m = 0; m < 3; m++) {
+        mab[m] = (a[m] + b[m]) / 2;
+        mbc[m] = (b[m] + c[m]) / 2;
+        mca[m] = (c[m] + a[m]) / 2;
+    }
+    return subdivided_helmholtz(a, mab, mca, x, k, level + 1) + subdivided_helmholtz(mab, b, mbc, x, k, level + 1) +
+           subdivided_helmholtz(mca, mbc, c, x, k, level + 1) + subdivided_helmholtz(mab, mbc, mca, x, k, level + 1);
+}
+
+double complex bem_triangle_helmholtz_smooth(const double *v0, const double *v1, const double *v2, const double *x,
+                                             double k)
+{
+    return subdivided_helmholtz(v0, v1, v2, x, k, 0);
 }

@@ -39,9 +39,8 @@ static inline scalar_t entry_value(const bem_problem_t *p, double complex diagon
     }
 }
 
-#if defined(PRECISION_D)
-/* The mesh form of bem_problem_init_mesh (bem.h). */
-static double mesh_entry(const bem_problem_t *p, int i, int j)
+/* The mesh form of bem_problem_init_mesh (bem.h), Laplace part. */
+static double mesh_laplace(const bem_problem_t *p, int i, int j)
 {
     const bem_mesh_t *mesh = p->mesh;
     const double *ci = mesh->centroids + 3 * (size_t)i, *cj = mesh->centroids + 3 * (size_t)j;
@@ -56,19 +55,50 @@ static double mesh_entry(const bem_problem_t *p, int i, int j)
     return (ai * bem_triangle_inverse_distance(vj, vj + 3, vj + 6, ci) +
             aj * bem_triangle_inverse_distance(vi, vi + 3, vi + 6, cj)) / (8 * M_PI);
 }
+
+#if defined(PRECISION_Z)
+/* Helmholtz on a mesh: the Laplace entry plus the bounded part
+ * (exp(ikr) - 1) / (4 pi r), integrated the same way (bem.h). */
+static double complex mesh_helmholtz(const bem_problem_t *p, int i, int j)
+{
+    const bem_mesh_t *mesh = p->mesh;
+    const double k = p->wavenumber;
+    const double *ci = mesh->centroids + 3 * (size_t)i, *cj = mesh->centroids + 3 * (size_t)j;
+    const double *vi = mesh->vertices + 9 * (size_t)i, *vj = mesh->vertices + 9 * (size_t)j;
+    const double ai = mesh->areas[i], aj = mesh->areas[j];
+    double dx = ci[0] - cj[0], dy = ci[1] - cj[1], dz = ci[2] - cj[2];
+    double r = sqrt(dx * dx + dy * dy + dz * dz);
+    if (i != j && r >= BEM_MESH_NEAR * mesh->diameter_max)
+        return ai * aj * cexp(I * k * r) / (4 * M_PI * r);
+    double complex smooth = i == j ? ai * bem_triangle_helmholtz_smooth(vi, vi + 3, vi + 6, ci, k)
+                                   : (ai * bem_triangle_helmholtz_smooth(vj, vj + 3, vj + 6, ci, k) +
+                                      aj * bem_triangle_helmholtz_smooth(vi, vi + 3, vi + 6, cj, k)) / 2;
+    return mesh_laplace(p, i, j) + smooth / (4 * M_PI);
+}
 #endif
+
+static scalar_t mesh_entry(const bem_problem_t *p, int i, int j)
+{
+#if defined(PRECISION_Z)
+    if (p->kernel == BEM_HELMHOLTZ)
+        return mesh_helmholtz(p, i, j);
+    if (p->kernel == BEM_HERMITIAN) {
+        const double *ci = p->mesh->centroids + 3 * (size_t)i, *cj = p->mesh->centroids + 3 * (size_t)j;
+        return mesh_laplace(p, i, j) * cexp(I * p->wavenumber * (ci[2] - cj[2]));
+    }
+#endif
+    return mesh_laplace(p, i, j);
+}
 
 void NAME(bem_assemble)(const bem_problem_t *p, const int *rows, int m, const int *cols, int ncols,
                         scalar_t *out, int ld)
 {
-#if defined(PRECISION_D)
     if (p->mesh) {
         for (int c = 0; c < ncols; c++)
             for (int r = 0; r < m; r++)
                 out[r + (size_t)c * ld] = mesh_entry(p, rows[r], cols[c]);
         return;
     }
-#endif
     double complex diagonal;
     double k = p->wavenumber, radius = p->radius;
     switch (p->kernel) {

@@ -237,15 +237,18 @@ static int gather_solution(struct run *r, int column)
     return 0;
 }
 
-/* --rhs constant: the potential 1 everywhere, b_i = weight of unknown i
- * (the triangle's area on a mesh; see bem_problem_init_mesh). */
-static void constant_rhs(void *b, const bem_problem_t *p, int is_complex)
+/* --rhs constant: the potential 1 everywhere, b_i = w_i, the weight of
+ * unknown i (the triangle's area on a mesh; see bem_problem_init_mesh).
+ * --rhs plane-wave: the incident field exp(i k z) of a plane wave along z,
+ * b_i = w_i exp(i k z_i) (complex kernels only: options.c). */
+static void weighted_rhs(void *b, const bem_problem_t *p, int is_complex, int plane_wave)
 {
     double *values = b;
     for (int i = 0; i < p->n; i++) {
         double weight = p->mesh ? p->mesh->areas[i] : p->weight;
+        double phase = plane_wave ? p->wavenumber * p->points[3 * (size_t)i + 2] : 0;
         if (is_complex)
-            values[2 * i] = weight, values[2 * i + 1] = 0;
+            values[2 * i] = weight * cos(phase), values[2 * i + 1] = weight * sin(phase);
         else
             values[i] = weight;
     }
@@ -431,7 +434,7 @@ static int run_solver(struct run *r)
         for (int k = 0; k < nrhs; k++) {
             char *column = (char *)r->b + (size_t)k * A->n * esz;
             if (opt->rhs)
-                constant_rhs(column, &r->problem.bem, r->problem.is_complex);
+                weighted_rhs(column, &r->problem.bem, r->problem.is_complex, !strcmp(opt->rhs, "plane-wave"));
             else
                 make_rhs(column, A->n, r->problem.is_complex, opt->seed + k);
         }
@@ -577,7 +580,7 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     r.q = r.nranks / r.p;
-    if (opt->rhs && strcmp(opt->rhs, "constant") != 0) {
+    if (opt->rhs && strcmp(opt->rhs, "constant") != 0 && strcmp(opt->rhs, "plane-wave") != 0) {
         int is_complex = bem_kernel_is_complex(opt->kernel);
         r.b = malloc((size_t)opt->n * opt->nrhs * (is_complex ? 16 : 8));
         if (!r.b || rhs_read(opt->rhs, r.b, opt->n, opt->nrhs, is_complex, why, sizeof why) != 0) {

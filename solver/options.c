@@ -23,8 +23,9 @@ static void usage(FILE *out)
             "      --seed S               seed of the pseudo-random right-hand side (default 1)\n"
             "      --diagonal-shift S     add S to every diagonal entry (default 0)\n"
             "      --mesh FILE.msh        unknowns are the triangles of a Gmsh MSH 2.2 or 4.1 ASCII surface\n"
-            "                             mesh (laplace single layer; replaces -n and --geometry)\n"
-            "      --rhs B                constant (potential 1: b_i = weight of unknown i) or a file of n\n"
+            "                             mesh (laplace, helmholtz, hermitian; replaces -n and --geometry)\n"
+            "      --rhs B                constant (potential 1: b_i = weight of unknown i), plane-wave\n"
+            "                             (b_i = weight x exp(i k z_i), helmholtz/hermitian) or a file of n\n"
             "                             values, one per line (\"re im\" if complex), original order\n"
             "                             (default: pseudo-random in [-1, 1], see --seed)\n"
             "      --nrhs K               solve K right-hand sides with one factorisation: K values per\n"
@@ -205,9 +206,12 @@ int options_parse(options_t *opt, int argc, char **argv, int verbose)
         return bad(verbose, "unexpected argument", argv[optind], "options start with - or --");
     if (opt->save_factor && opt->load_factor)
         return bad(verbose, "--save-factor with --load-factor:", "", "a loaded factor is saved already: drop one");
-    if (opt->mesh_path && opt->kernel != BEM_LAPLACE)
-        return bad(verbose, "--mesh supports the laplace kernel only, not", bem_kernel_name(opt->kernel),
-                   "drop --kernel or use --kernel laplace");
+    if (opt->mesh_path && opt->kernel == BEM_SQEXP)
+        return bad(verbose, "--mesh takes a boundary-integral kernel, not", bem_kernel_name(opt->kernel),
+                   "use laplace, helmholtz or hermitian");
+    if (opt->rhs && !strcmp(opt->rhs, "plane-wave") && !bem_kernel_is_complex(opt->kernel))
+        return bad(verbose, "--rhs plane-wave needs a wavenumber, not the kernel", bem_kernel_name(opt->kernel),
+                   "use --kernel helmholtz or hermitian");
     if (opt->mem_high && opt->mem_low && opt->mem_low > opt->mem_high)
         return bad(verbose, "--mem-low is above --mem-high:", "", "the low watermark must not exceed the high one");
     return 0;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "tests/support.h"
+#include "bem/mesh.h"
 
 static void make_mesh(const char *geo_body, double size, const char *format, char *msh, size_t msh_size)
 {
@@ -133,8 +134,9 @@ Test(mesh_solve, bad_meshes_are_usage_errors, .timeout = 120)
     expect_usage_error(args, expected);
     snprintf(args, sizeof args, "--mesh /nonexistent/mesh.msh");
     expect_usage_error(args, "/nonexistent/mesh.msh: cannot open");
-    snprintf(args, sizeof args, "--mesh %s --kernel helmholtz", bad);
-    expect_usage_error(args, "--mesh supports the laplace kernel only");
+    snprintf(args, sizeof args, "--mesh %s --kernel sqexp", bad);
+    expect_usage_error(args, "--mesh takes a boundary-integral kernel, not 'sqexp'");
+    expect_usage_error("-n 500 --nb 100 --rhs plane-wave", "--rhs plane-wave needs a wavenumber");
     unlink(bad);
 
 }
@@ -163,4 +165,54 @@ Test(mesh_solve, malformed_corpus_is_clean_under_valgrind, .timeout = 600)
                   command, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
         unlink(path);
     }
+}
+
+/* A plane wave on a gmsh sphere with the complex kernels: BLR at eps 1e-8
+ * gives the dense solution to the tolerance, with a small backward error
+ * against the exact matrix. */
+static double *solve_plane_wave(const char *mesh, const char *kernel, const char *mode, int n)
+{
+    char solution[64], json[64], args[512];
+    temp_path(solution, sizeof solution, ".txt");
+    temp_path(json, sizeof json, ".json");
+    snprintf(args, sizeof args, "--mesh %s --nb 256 --kernel %s --rhs plane-wave %s --check --quiet --solution %s --json %s",
+             mesh, kernel, mode, solution, json);
+    char *output = NULL;
+    int status = run_blrchol(2, args, &output);
+    cr_assert_eq(status, 0, "blrchol %s exited %d:\n%s", args, status, output);
+    free(output);
+    char *text = slurp(json);
+    cr_assert_lt(json_number(text, "backward_error"), 1e-9, "%s", text);
+    free(text);
+    double *x = read_vector(solution, n, 1);
+    cr_assert_not_null(x);
+    unlink(solution);
+    unlink(json);
+    return x;
+}
+
+Test(mesh_solve, plane_wave_with_complex_kernels, .timeout = 600)
+{
+    char mesh[64];
+    make_mesh("Sphere(1) = {0, 0, 0, 1};", 0.2, "msh41", mesh, sizeof mesh);
+    bem_mesh_t m;
+    char error[512];
+    cr_assert_eq(bem_mesh_read(mesh, &m, error, sizeof error), 0, "%s", error);
+    int n = m.ntriangles;
+    bem_mesh_free(&m);
+    const char *kernels[2] = {"helmholtz", "hermitian"};
+    for (int k = 0; k < 2; k++) {
+        double *dense = solve_plane_wave(mesh, kernels[k], "--dense", n);
+        double *blr = solve_plane_wave(mesh, kernels[k], "--eps 1e-8", n);
+        double difference = 0, norm = 0;
+        for (int i = 0; i < 2 * n; i++) {
+            difference += (dense[i] - blr[i]) * (dense[i] - blr[i]);
+            norm += dense[i] * dense[i];
+        }
+        cr_assert_lt(sqrt(difference / norm), 1e-5, "%s: BLR and dense differ by %g", kernels[k],
+                     sqrt(difference / norm));
+        free(dense);
+        free(blr);
+    }
+    unlink(mesh);
 }
