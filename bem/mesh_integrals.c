@@ -61,23 +61,40 @@ static double in_plane(const double *v[3], const double *n, const double *x)
     return total;
 }
 
-/* 7-point degree-5 rule on the triangle (barycentric points, weights sum 1). */
-static double seven_points(const double *a, const double *b, const double *c, const double *x, double area)
+/* The 7-point degree-5 rule on a triangle: barycentric points, weights
+ * summing to 1. */
+#define RULE_POINTS 7
+static const double rule_weights[RULE_POINTS] = {0.225,             0.125939180544827, 0.125939180544827,
+                                                 0.125939180544827, 0.132394152788506, 0.132394152788506,
+                                                 0.132394152788506};
+static const double rule_points[RULE_POINTS][3] = {
+    {1.0 / 3, 1.0 / 3, 1.0 / 3},
+    {0.797426985353087, 0.101286507323456, 0.101286507323456},
+    {0.101286507323456, 0.797426985353087, 0.101286507323456},
+    {0.101286507323456, 0.101286507323456, 0.797426985353087},
+    {0.059715871789770, 0.470142064105115, 0.470142064105115},
+    {0.470142064105115, 0.059715871789770, 0.470142064105115},
+    {0.470142064105115, 0.470142064105115, 0.059715871789770}};
+
+/* |x - y_q| for the rule's points y_q on the triangle (a, b, c). */
+static void rule_distances(const double *a, const double *b, const double *c, const double *x,
+                           double r[RULE_POINTS])
 {
-    static const double w0 = 0.225, w1 = 0.125939180544827, w2 = 0.132394152788506;
-    static const double a1 = 0.797426985353087, b1 = 0.101286507323456;
-    static const double a2 = 0.059715871789770, b2 = 0.470142064105115;
-    static const double points[7][3] = {{1.0 / 3, 1.0 / 3, 1.0 / 3}, {a1, b1, b1}, {b1, a1, b1}, {b1, b1, a1},
-                                        {a2, b2, b2},               {b2, a2, b2}, {b2, b2, a2}};
-    static const double weights[7] = {w0, w1, w1, w1, w2, w2, w2};
-    double sum = 0;
-    for (int q = 0; q < 7; q++) {
+    for (int q = 0; q < RULE_POINTS; q++) {
         double y[3], d[3];
         for (int k = 0; k < 3; k++)
-            y[k] = points[q][0] * a[k] + points[q][1] * b[k] + points[q][2] * c[k];
+            y[k] = rule_points[q][0] * a[k] + rule_points[q][1] * b[k] + rule_points[q][2] * c[k];
         sub(y, x, d);
-        sum += weights[q] / sqrt(dot(d, d));
+        r[q] = sqrt(dot(d, d));
     }
+}
+
+static double seven_points(const double *a, const double *b, const double *c, const double *x, double area)
+{
+    double r[RULE_POINTS], sum = 0;
+    rule_distances(a, b, c, x, r);
+    for (int q = 0; q < RULE_POINTS; q++)
+        sum += rule_weights[q] / r[q];
     return sum * area;
 }
 
@@ -136,20 +153,11 @@ static double complex helmholtz_smooth(double r, double k)
 static double complex seven_points_helmholtz(const double *a, const double *b, const double *c, const double *x,
                                              double area, double k)
 {
-    static const double w0 = 0.225, w1 = 0.125939180544827, w2 = 0.132394152788506;
-    static const double a1 = 0.797426985353087, b1 = 0.101286507323456;
-    static const double a2 = 0.059715871789770, b2 = 0.470142064105115;
-    static const double points[7][3] = {{1.0 / 3, 1.0 / 3, 1.0 / 3}, {a1, b1, b1}, {b1, a1, b1}, {b1, b1, a1},
-                                        {a2, b2, b2},               {b2, a2, b2}, {b2, b2, a2}};
-    static const double weights[7] = {w0, w1, w1, w1, w2, w2, w2};
+    double r[RULE_POINTS];
     double complex sum = 0;
-    for (int q = 0; q < 7; q++) {
-        double y[3], d[3];
-        for (int m = 0; m < 3; m++)
-            y[m] = points[q][0] * a[m] + points[q][1] * b[m] + points[q][2] * c[m];
-        sub(y, x, d);
-        sum += weights[q] * helmholtz_smooth(sqrt(dot(d, d)), k);
-    }
+    rule_distances(a, b, c, x, r);
+    for (int q = 0; q < RULE_POINTS; q++)
+        sum += rule_weights[q] * helmholtz_smooth(r[q], k);
     return sum * area;
 }
 

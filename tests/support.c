@@ -1,5 +1,7 @@
 #include "support.h"
 
+#include <criterion/criterion.h>
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,4 +110,14 @@ double *read_vector(const char *path, int n, int is_complex)
         }
     fclose(f);
     return values;
+}
+
+void expect_usage_error(int ranks, const char *args, const char *message)
+{
+    char *output = NULL;
+    int status = run_blrchol(ranks, args, &output);
+    cr_assert_eq(status, 2, "blrchol %s on %d ranks: exit %d, output:\n%s", args, ranks, status, output);
+    cr_assert(strstr(output, message), "blrchol %s: expected '%s' in:\n%s", args, message, output);
+    cr_assert(!strstr(output, "Segmentation") && !strstr(output, "Abort"), "%s", output);
+    free(output);
 }

@@ -13,6 +13,10 @@
  * exit status. */
 int run_blrchol(int ranks, const char *args, char **output);
 
+/* Run blrchol as run_blrchol does and assert a usage error: exit code 2,
+ * `message` in the output, no crash. */
+void expect_usage_error(int ranks, const char *args, const char *message);
+
 /* The number under "key" in a JSON text; NAN when absent or null. */
 double json_number(const char *json, const char *key);
 /* 1 when "key": "value" is in the JSON text. */

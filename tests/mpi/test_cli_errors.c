@@ -5,16 +5,6 @@
 
 #include "tests/support.h"
 
-static void expect_usage_error(int ranks, const char *args, const char *message)
-{
-    char *output = NULL;
-    int status = run_blrchol(ranks, args, &output);
-    cr_assert_eq(status, 2, "blrchol %s: exit %d, output:\n%s", args, status, output);
-    cr_assert(strstr(output, message), "blrchol %s: expected '%s' in:\n%s", args, message, output);
-    cr_assert(!strstr(output, "Segmentation") && !strstr(output, "Abort"), "%s", output);
-    free(output);
-}
-
 Test(cli, unknown_option, .timeout = 60) { expect_usage_error(1, "--frobnicate", "unknown option '--frobnicate'"); }
 Test(cli, unknown_kernel, .timeout = 60) { expect_usage_error(1, "--kernel yukawa", "unknown kernel 'yukawa'"); }
 Test(cli, unknown_geometry, .timeout = 60) { expect_usage_error(1, "--geometry torus", "unknown geometry 'torus'"); }

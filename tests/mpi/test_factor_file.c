@@ -26,15 +26,6 @@ static int run(int ranks, const char *args, char **output)
     return status;
 }
 
-static void expect_refused(int ranks, const char *args, const char *message)
-{
-    char *output = NULL;
-    int status = run(ranks, args, &output);
-    cr_assert_eq(status, 2, "blrchol %s on %d ranks exited %d:\n%s", args, ranks, status, output);
-    cr_assert_not_null(strstr(output, message), "blrchol %s said:\n%s\n(expected \"%s\")", args, output, message);
-    free(output);
-}
-
 Test(factor_file, saved_factor_solves_like_the_run_that_made_it, .timeout = 600)
 {
     char dir[64] = "/tmp/blrchol-factor-XXXXXX", args[512], saved[64], loaded[64], json[64];
@@ -64,21 +55,21 @@ Test(factor_file, saved_factor_solves_like_the_run_that_made_it, .timeout = 600)
 
     /* Another grid, another matrix. */
     snprintf(args, sizeof args, PROBLEM " --load-factor %s/f", dir);
-    expect_refused(2, args, "the factor was made on 4 ranks (2x2), this run has 2");
+    expect_usage_error(2, args, "the factor was made on 4 ranks (2x2), this run has 2");
     snprintf(args, sizeof args, PROBLEM " -P 1 --load-factor %s/f", dir);
-    expect_refused(4, args, "the factor was made on 4 ranks (2x2), this run has 4 (1x4)");
+    expect_usage_error(4, args, "the factor was made on 4 ranks (2x2), this run has 4 (1x4)");
     snprintf(args, sizeof args, "-n 2600 --nb 256 --load-factor %s/f", dir);
-    expect_refused(4, args, "the factor is of another matrix");
+    expect_usage_error(4, args, "the factor is of another matrix");
     snprintf(args, sizeof args, PROBLEM " --diagonal-shift 0.5 --load-factor %s/f", dir);
-    expect_refused(4, args, "different points or parameters");
+    expect_usage_error(4, args, "different points or parameters");
     snprintf(args, sizeof args, PROBLEM " --geometry cylinder --load-factor %s/f", dir);
-    expect_refused(4, args, "the factor is of another matrix");
+    expect_usage_error(4, args, "the factor is of another matrix");
 
     /* Another format version. */
     char path[128], command[256];
     snprintf(command, sizeof command, "sed -i 's/^blrchol-factor 1$/blrchol-factor 99/' %s/f/factor.meta", dir);
     cr_assert_eq(system(command), 0);
-    expect_refused(4, args, "factor format version 99");
+    expect_usage_error(4, args, "factor format version 99");
     snprintf(command, sizeof command, "sed -i 's/^blrchol-factor 99$/blrchol-factor 1/' %s/f/factor.meta", dir);
     cr_assert_eq(system(command), 0);
 
@@ -91,14 +82,14 @@ Test(factor_file, saved_factor_solves_like_the_run_that_made_it, .timeout = 600)
     fclose(f);
     cr_assert_eq(truncate(path, size - 100), 0);
     snprintf(args, sizeof args, PROBLEM " --load-factor %s/f", dir);
-    expect_refused(4, args, "rank-3.tiles: truncated tile file");
+    expect_usage_error(4, args, "rank-3.tiles: truncated tile file");
 
     /* A save that never completed: no metadata. */
     snprintf(path, sizeof path, "%s/f/factor.meta", dir);
     cr_assert_eq(unlink(path), 0);
-    expect_refused(4, args, "no factor here");
+    expect_usage_error(4, args, "no factor here");
     snprintf(args, sizeof args, PROBLEM " --load-factor %s/nowhere", dir);
-    expect_refused(4, args, "no factor here");
+    expect_usage_error(4, args, "no factor here");
 
     snprintf(command, sizeof command, "rm -rf %s", dir);
     cr_assert_eq(system(command), 0);
