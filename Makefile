@@ -1,7 +1,8 @@
 # blrchol top-level Makefile.
 #   make run     install missing Debian packages (as root), configure, build, run a default solve
 #   make check   the same set-up, then the whole test suite
-#   make         build ./blrchol (runs ./configure first if needed)
+#   make         build ./blrchol and the library (runs ./configure first if needed)
+#   make install PREFIX=DIR   blrchol, libblrchol.{a,so}, blrchol.h, blrchol.pc under DIR
 # Configure options for clusters go in CONFIGURE_FLAGS, e.g.
 #   make CONFIGURE_FLAGS="--with-starpu=/opt/starpu MPICC=/opt/mpi/bin/mpicc"
 
@@ -25,39 +26,74 @@ deps:
 
 # ---- sources ----------------------------------------------------------------
 # t_*.c are precision-generic: each is compiled twice, for d and for z.
+# The library is every module; cli/ is the command, a client of it.
 MODULES := common bem compression kernels memctl solver
 GENERIC := $(wildcard $(addsuffix /t_*.c,$(MODULES)))
-PLAIN := $(filter-out $(GENERIC) solver/main.c,$(wildcard $(addsuffix /*.c,$(MODULES))))
+PLAIN := $(filter-out $(GENERIC),$(wildcard $(addsuffix /*.c,$(MODULES))))
 LIB_OBJ := $(PLAIN:%.c=build/%.o) $(GENERIC:%.c=build/%_d.o) $(GENERIC:%.c=build/%_z.o)
+CLI_OBJ := $(patsubst %.c,build/%.o,$(wildcard cli/*.c))
+VERSION := $(shell sed -n 's/^\#define BLRCHOL_VERSION "\(.*\)"/\1/p' include/blrchol.h)
+SONAME := libblrchol.so.$(firstword $(subst ., ,$(VERSION)))
 TEST_SRC := $(wildcard tests/*.c tests/unit/*.c tests/mpi/*.c)
 TEST_OBJ := $(TEST_SRC:%.c=build/%.o)
 
 WARN := -Wall -Wextra -Wno-unused-parameter
-ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(CPPFLAGS) $(STARPU_CFLAGS) $(BLAS_CFLAGS) -I.
+# -fPIC: the same objects go into the static and the shared library.
+ALL_CFLAGS = -std=gnu11 -fPIC $(WARN) $(CFLAGS) $(CPPFLAGS) $(STARPU_CFLAGS) $(BLAS_CFLAGS) -I.
 ALL_LIBS = $(STARPU_LIBS) $(BLAS_LIBS) $(LIBS) -lm -lpthread
 
-all: blrchol build/lapack_potrf
+all: blrchol build/libblrchol.so build/lapack_potrf build/user_kernel
 
 build/libblrchol.a: $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-blrchol: build/solver/main.o build/libblrchol.a
+build/libblrchol.so: $(LIB_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,$(SONAME) -o build/libblrchol.so.$(VERSION) $^ $(ALL_LIBS)
+	ln -sf libblrchol.so.$(VERSION) build/$(SONAME)
+	ln -sf libblrchol.so.$(VERSION) $@
+
+# The command links the static library: it runs without LD_LIBRARY_PATH.
+blrchol: $(CLI_OBJ) build/libblrchol.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
 
-build/%.o: %.c config.mk
+# The example of include/blrchol.h's use, as a user builds it (only the
+# public header), linked statically here for the tests.
+build/examples/%.o: ALL_CFLAGS += -Iinclude
+build/user_kernel: build/examples/user_kernel.o build/libblrchol.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
+
+build/blrchol.pc: blrchol.pc.in include/blrchol.h config.mk
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
+	    -e 's|@LIBS_PRIVATE@|$(strip $(STARPU_LIBS) $(BLAS_LIBS) $(LIBS) -lm -lpthread)|' $< > $@
+
+# ---- installing ---------------------------------------------------------------
+PREFIX ?= /usr/local
+.PHONY: install
+install: blrchol build/libblrchol.a build/libblrchol.so
+	@rm -f build/blrchol.pc && $(MAKE) --no-print-directory build/blrchol.pc PREFIX=$(PREFIX)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
+	install -m 755 blrchol $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 build/libblrchol.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 build/libblrchol.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf libblrchol.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
+	ln -sf libblrchol.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libblrchol.so
+	install -m 644 include/blrchol.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 build/blrchol.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+
+build/%.o: %.c config.mk Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
-build/%_d.o: %.c config.mk
+build/%_d.o: %.c config.mk Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -DPRECISION_D -MMD -MP -c $< -o $@
 
-build/%_z.o: %.c config.mk
+build/%_z.o: %.c config.mk Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -DPRECISION_Z -MMD -MP -c $< -o $@
 
-build/tests/%.o: tests/%.c config.mk
+build/tests/%.o: tests/%.c config.mk Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CRITERION_CFLAGS) -MMD -MP -c $< -o $@
 
@@ -97,7 +133,7 @@ TEST_FILTER ?= *
 build/mesh_info: build/tests/tools/mesh_info.o build/libblrchol.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
 
-check: blrchol build/run_tests build/mesh_info
+check: blrchol build/run_tests build/mesh_info build/user_kernel build/libblrchol.so
 	@test "$(HAVE_CRITERION)" = yes || { echo "blrchol: Criterion not found: install libcriterion-dev or pass --with-criterion=DIR to configure" >&2; exit 1; }
 	OPENBLAS_CORETYPE=$${OPENBLAS_CORETYPE:-SANDYBRIDGE} build/run_tests --jobs 1 --filter '$(TEST_FILTER)'
 

@@ -10,10 +10,10 @@
 enum { ROW_BLOCK = 32, COL_BLOCK = 2048 };
 
 struct residual_job {
-    const bem_problem_t *bem;
+    const blrchol_problem_t *problem;
     int is_complex;
     const void *x, *b;
-    const int *identity;   /* 0 .. n-1: index lists for bem_assemble */
+    const int *identity;   /* 0 .. n-1: index lists for the callback */
     int row_begin, row_end;
     atomic_int next_block;
     pthread_mutex_t lock;
@@ -24,7 +24,7 @@ struct residual_job {
 static void *residual_worker(void *arg)
 {
     struct residual_job *job = arg;
-    const int n = job->bem->n;
+    const int n = job->problem->n;
     const size_t esz = job->is_complex ? sizeof(double complex) : sizeof(double);
     void *block = malloc((size_t)ROW_BLOCK * COL_BLOCK * esz);
     void *ax = malloc(ROW_BLOCK * esz);
@@ -44,14 +44,14 @@ static void *residual_worker(void *arg)
             if (job->is_complex) {
                 double complex *a = block;
                 const double complex one = 1;
-                bem_assemble_z(job->bem, job->identity + row0, m, job->identity + col0, ncols, a, m);
+                job->problem->assemble(job->problem, job->identity + row0, m, job->identity + col0, ncols, a, m);
                 cblas_zgemv(CblasColMajor, CblasNoTrans, m, ncols, &one, a, m,
                             (const double complex *)job->x + col0, 1, &one, ax, 1);
                 for (size_t k = 0; k < (size_t)m * ncols; k++)
                     norm_a2 += creal(a[k]) * creal(a[k]) + cimag(a[k]) * cimag(a[k]);
             } else {
                 double *a = block;
-                bem_assemble_d(job->bem, job->identity + row0, m, job->identity + col0, ncols, a, m);
+                job->problem->assemble(job->problem, job->identity + row0, m, job->identity + col0, ncols, a, m);
                 cblas_dgemv(CblasColMajor, CblasNoTrans, m, ncols, 1.0, a, m, (const double *)job->x + col0, 1,
                             1.0, ax, 1);
                 for (size_t k = 0; k < (size_t)m * ncols; k++)
@@ -86,14 +86,15 @@ static double vector_norm2(const void *v, int n, int is_complex)
     return sum;
 }
 
-double check_backward_error(const bem_problem_t *bem, const void *x, const void *b, int threads, MPI_Comm comm,
-                            double *norm_a)
+double check_backward_error(const blrchol_problem_t *problem, const void *x, const void *b, int threads,
+                            MPI_Comm comm, double *norm_a)
 {
     int rank, nranks;
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &nranks);
-    const int n = bem->n;
-    struct residual_job job = {.bem = bem, .is_complex = bem_kernel_is_complex(bem->kernel), .x = x, .b = b};
+    const int n = problem->n;
+    struct residual_job job = {.problem = problem, .is_complex = problem->scalar != BLRCHOL_REAL_SYMMETRIC,
+                               .x = x, .b = b};
     int *identity = malloc((size_t)n * sizeof *identity);
     for (int k = 0; k < n; k++)
         identity[k] = k;
@@ -119,4 +120,18 @@ double check_backward_error(const bem_problem_t *bem, const void *x, const void 
     double norm_x = sqrt(vector_norm2(x, n, job.is_complex));
     double norm_b = sqrt(vector_norm2(b, n, job.is_complex));
     return sqrt(total[0]) / (*norm_a * norm_x + norm_b);
+}
+
+double blrchol_backward_error(const blrchol_problem_t *problem, int nrhs, const void *x, const void *b,
+                              int threads, MPI_Comm comm)
+{
+    const size_t column = (size_t)problem->n * (problem->scalar == BLRCHOL_REAL_SYMMETRIC ? 8 : 16);
+    double worst = 0, norm_a;
+    for (int k = 0; k < nrhs; k++) {
+        double error = check_backward_error(problem, (const char *)x + k * column, (const char *)b + k * column,
+                                            threads, comm, &norm_a);
+        if (!(error <= worst)) /* NaN wins */
+            worst = error;
+    }
+    return worst;
 }

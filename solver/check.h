@@ -8,11 +8,12 @@
 #define BLRCHOL_CHECK_H
 
 #include <mpi.h>
-#include "../bem/bem.h"
+#include "../include/blrchol.h"
 
 /* x and b: full vectors in the original numbering (double or double
- * complex per bem_kernel_is_complex).  *norm_a receives ||A||_F (exact). */
-double check_backward_error(const bem_problem_t *bem, const void *x, const void *b, int threads, MPI_Comm comm,
-                            double *norm_a);
+ * complex per the problem's scalar).  *norm_a receives ||A||_F (exact).
+ * blrchol_backward_error (include/blrchol.h) is this, over columns. */
+double check_backward_error(const blrchol_problem_t *problem, const void *x, const void *b, int threads,
+                            MPI_Comm comm, double *norm_a);
 
 #endif

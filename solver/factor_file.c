@@ -20,23 +20,42 @@ static uint64_t fnv(uint64_t hash, const void *data, size_t size)
     return hash;
 }
 
+/* A name as one token of factor.meta: blanks become '_'. */
+static void meta_token(char *out, size_t size, const char *name)
+{
+    snprintf(out, size, "%s", name);
+    for (char *c = out; *c; c++)
+        if (*c == ' ' || *c == '\t' || *c == '\n')
+            *c = '_';
+}
+
+/* The matrix is known only through the user's callback: fingerprint its
+ * points and permutation, and a fixed sample of entries (the diagonal
+ * every ~n/64 rows and as many scattered off-diagonal entries), which any
+ * change of kernel parameter or diagonal shift alters. */
 void factor_identity_of(const problem_t *pb, const desc_t *A, factor_identity_t *id)
 {
-    const bem_problem_t *p = &pb->bem;
+    const blrchol_problem_t *user = &pb->user;
+    const int n = user->n;
     memset(id, 0, sizeof *id);
     uint64_t hash = 0xcbf29ce484222325ull;
-    hash = fnv(hash, p->points, 3 * (size_t)p->n * sizeof *p->points);
-    hash = fnv(hash, pb->perm, (size_t)p->n * sizeof *pb->perm);
-    double parameters[5] = {p->weight, p->wavenumber, p->beta, p->diagonal_shift, p->area};
-    hash = fnv(hash, parameters, sizeof parameters);
-    if (p->mesh) {
-        hash = fnv(hash, p->mesh->vertices, 9 * (size_t)p->mesh->ntriangles * sizeof(double));
+    if (user->points)
+        hash = fnv(hash, user->points, 3 * (size_t)n * sizeof *user->points);
+    hash = fnv(hash, pb->perm, (size_t)n * sizeof *pb->perm);
+    enum { SAMPLES = 64 };
+    for (int s = 0; s < SAMPLES; s++) {
+        int row = (int)((long)s * n / SAMPLES), column = (int)(((long)s * 7919 + n / 3) % n);
+        double entry[2] = {0, 0};
+        user->assemble(user, &row, 1, &row, 1, entry, 1);
+        hash = fnv(hash, entry, pb->elem_size);
+        user->assemble(user, &row, 1, &column, 1, entry, 1);
+        hash = fnv(hash, entry, pb->elem_size);
     }
     id->matrix = hash;
     id->n = A->n, id->nb = A->nb, id->p = A->p, id->q = A->q, id->ranks = A->nranks;
     id->elem_size = A->elem_size, id->conj = pb->conj;
-    snprintf(id->kernel, sizeof id->kernel, "%s", bem_kernel_name(p->kernel));
-    snprintf(id->geometry, sizeof id->geometry, "%s", bem_geometry_name(p->geometry));
+    meta_token(id->kernel, sizeof id->kernel, user->kernel_name ? user->kernel_name : "user");
+    meta_token(id->geometry, sizeof id->geometry, user->geometry_name ? user->geometry_name : "points");
 }
 
 static void rank_file(char *out, size_t size, const char *dir, int rank, const char *suffix)

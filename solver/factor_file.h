@@ -5,7 +5,7 @@
  * DIR holds one file per rank, rank-R.tiles (that rank's tiles of L, each
  * with its shape and rank), and `factor.meta`, a text file naming the
  * format version, the matrix (a fingerprint of its points, permutation and
- * kernel parameters), the tile size, the grid and the precision.  Every
+ * a sample of its entries), the tile size, the grid and the precision.  Every
  * file is written under a temporary name and renamed; factor.meta is
  * renamed last, once every rank's tiles are complete, so a killed job
  * never leaves a directory that loads.
@@ -19,11 +19,11 @@
 #include "desc.h"
 #include "problem.h"
 
-#define FACTOR_FORMAT_VERSION 1
+#define FACTOR_FORMAT_VERSION 2 /* 2: the matrix fingerprint samples entries */
 
 /* What a factor was made for; a load refuses any difference. */
 typedef struct factor_identity {
-    uint64_t matrix;  /* fingerprint of the points, permutation and kernel parameters */
+    uint64_t matrix;  /* fingerprint of the points, permutation and sampled entries */
     int n, nb, p, q, ranks, elem_size, conj;
     char kernel[32], geometry[32];
 } factor_identity_t;

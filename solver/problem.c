@@ -2,6 +2,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../compression/cluster.h"
 
@@ -10,24 +11,28 @@ static void assemble_permuted(const tile_source_t *src, int row0, int nrows, int
 {
     const problem_t *pb = src->ctx;
     /* perm is contiguous in solver numbering: the index lists are slices. */
-    if (pb->is_complex)
-        bem_assemble_z(&pb->bem, pb->perm + row0, nrows, pb->perm + col0, ncols, out, ld);
-    else
-        bem_assemble_d(&pb->bem, pb->perm + row0, nrows, pb->perm + col0, ncols, out, ld);
+    pb->user.assemble(&pb->user, pb->perm + row0, nrows, pb->perm + col0, ncols, out, ld);
 }
 
-int problem_init(problem_t *pb, int n, bem_geometry_t geometry, bem_kernel_t kernel, int nb, const bem_mesh_t *mesh)
+int problem_init(problem_t *pb, const blrchol_problem_t *user, int nb)
 {
-    if ((mesh ? bem_problem_init_mesh(&pb->bem, mesh, kernel) : bem_problem_init(&pb->bem, n, geometry, kernel)) != 0)
-        return -1;
-    n = pb->bem.n;
+    memset(pb, 0, sizeof *pb);
+    pb->user = *user;
+    const int n = user->n;
     pb->perm = malloc((size_t)n * sizeof *pb->perm);
-    if (!pb->perm || cluster_bisect(pb->bem.points, n, nb, pb->perm) != 0) {
-        problem_free(pb);
+    if (!pb->perm)
         return -1;
+    if (user->points) {
+        if (cluster_bisect(user->points, n, nb, pb->perm) != 0) {
+            problem_free(pb);
+            return -1;
+        }
+    } else {
+        for (int k = 0; k < n; k++)
+            pb->perm[k] = k;
     }
-    pb->is_complex = bem_kernel_is_complex(kernel);
-    pb->conj = bem_kernel_is_hermitian(kernel);
+    pb->is_complex = user->scalar != BLRCHOL_REAL_SYMMETRIC;
+    pb->conj = user->scalar == BLRCHOL_COMPLEX_HERMITIAN;
     pb->elem_size = pb->is_complex ? 16 : 8;
     pb->source.assemble = assemble_permuted;
     pb->source.ctx = pb;
@@ -36,7 +41,6 @@ int problem_init(problem_t *pb, int n, bem_geometry_t geometry, bem_kernel_t ker
 
 void problem_free(problem_t *pb)
 {
-    bem_problem_free(&pb->bem);
     free(pb->perm);
     pb->perm = NULL;
 }

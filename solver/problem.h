@@ -1,25 +1,26 @@
 /*
- * problem.h: the matrix as the solver sees it: a bem problem, the
- * clustering permutation, and the entry source in permuted numbering.
+ * problem.h: the user's matrix (a blrchol_problem_t) as the solver sees
+ * it: the clustering permutation and the entry source in permuted
+ * numbering.
  */
 #ifndef BLRCHOL_PROBLEM_H
 #define BLRCHOL_PROBLEM_H
 
-#include "../bem/bem.h"
+#include "../include/blrchol.h"
 #include "../kernels/codelets.h"
 #include "desc.h"
 
 typedef struct problem {
-    bem_problem_t bem;
+    blrchol_problem_t user; /* a copy: its pointers stay the caller's */
     int *perm;            /* perm[solver index] = original index */
     int is_complex, conj; /* precision z or d; Hermitian or symmetric */
     int elem_size;
     tile_source_t source; /* entries in solver numbering */
 } problem_t;
 
-/* The problem on a point set (mesh NULL) or on the triangles of mesh
- * (kept by the caller), its clustering permutation and tile source. */
-int problem_init(problem_t *pb, int n, bem_geometry_t geometry, bem_kernel_t kernel, int nb, const bem_mesh_t *mesh);
+/* The permutation (bisection of the points, identity without points) and
+ * the tile source of `user`.  0, -1 when memory runs out. */
+int problem_init(problem_t *pb, const blrchol_problem_t *user, int nb);
 void problem_free(problem_t *pb);
 
 /* ||A||_F, estimated from the tiles this rank owns: diagonal tiles exactly,

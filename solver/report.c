@@ -33,7 +33,7 @@ static void array(FILE *out, const char *key, const double *values, int count)
     fprintf(out, "],\n");
 }
 
-void report_json(const report_t *r, FILE *out)
+void blrchol_report_json(const blrchol_report_t *r, FILE *out)
 {
     fprintf(out, "{\n");
     string(out, "status", r->status);
@@ -89,7 +89,7 @@ void report_json(const report_t *r, FILE *out)
 
 static double mib(double bytes) { return bytes / (1024.0 * 1024.0); }
 
-void report_summary(const report_t *r, FILE *out)
+void blrchol_report_summary(const blrchol_report_t *r, FILE *out)
 {
     fprintf(out, "blrchol: %s, %s %s, n=%d nb=%d nt=%d, %d ranks (%dx%d) x %d workers, %s\n", r->status,
             r->kernel, r->geometry, r->n, r->nb, r->nt, r->ranks, r->p, r->q, r->workers_per_rank,

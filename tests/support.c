@@ -9,7 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-int run_blrchol(int ranks, const char *args, char **output)
+int run_mpi(int ranks, const char *command_line, char **output)
 {
     const char *mpirun = getenv("BLRCHOL_MPIRUN");
     char fallback[128];
@@ -18,9 +18,9 @@ int run_blrchol(int ranks, const char *args, char **output)
                  geteuid() == 0 ? " --allow-run-as-root" : "");
         mpirun = fallback;
     }
-    size_t size = strlen(mpirun) + strlen(args) + 256;
+    size_t size = strlen(mpirun) + strlen(command_line) + 256;
     char *command = malloc(size);
-    snprintf(command, size, "%s -x STARPU_NCPU=1 -x STARPU_SILENT=1 -np %d ./blrchol %s 2>&1", mpirun, ranks, args);
+    snprintf(command, size, "%s -x STARPU_NCPU=1 -x STARPU_SILENT=1 -np %d %s 2>&1", mpirun, ranks, command_line);
     FILE *pipe = popen(command, "r");
     free(command);
     if (!pipe)
@@ -40,6 +40,16 @@ int run_blrchol(int ranks, const char *args, char **output)
     else
         free(text);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int run_blrchol(int ranks, const char *args, char **output)
+{
+    size_t size = strlen(args) + 16;
+    char *command_line = malloc(size);
+    snprintf(command_line, size, "./blrchol %s", args);
+    int status = run_mpi(ranks, command_line, output);
+    free(command_line);
+    return status;
 }
 
 static const char *find_key(const char *json, const char *key)

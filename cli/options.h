@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 #include "../bem/bem.h"
-#include "../kernels/codelets.h"
+#include "../include/blrchol.h"
 
 typedef struct options {
     int n;
@@ -14,7 +14,7 @@ typedef struct options {
     int p;                   /* grid rows; 0: most square */
     int dense;               /* --dense: every tile dense (the baseline) */
     double eps;
-    tile_build_t compress;   /* ACA or SVD for off-diagonal tiles */
+    blrchol_compress_t compress; /* ACA or SVD for off-diagonal tiles */
     int check;
     const char *json_path;   /* NULL: none; "-": stdout */
     unsigned long seed;

@@ -95,7 +95,7 @@ enum {
 int options_parse(options_t *opt, int argc, char **argv, int verbose)
 {
     *opt = (options_t){.n = 20000, .geometry = BEM_SPHERE, .kernel = BEM_LAPLACE, .nb = 512, .eps = 1e-8,
-                       .compress = TILE_BUILD_ACA, .seed = 1, .growth_margin = 0.2, .memctl = 1, .nrhs = 1};
+                       .compress = BLRCHOL_COMPRESS_ACA, .seed = 1, .growth_margin = 0.2, .memctl = 1, .nrhs = 1};
     static const struct option longopts[] = {
         {"n", required_argument, 0, 'n'},          {"geometry", required_argument, 0, OPT_GEOMETRY},
         {"kernel", required_argument, 0, OPT_KERNEL}, {"nb", required_argument, 0, OPT_NB},
@@ -143,9 +143,9 @@ int options_parse(options_t *opt, int argc, char **argv, int verbose)
             break;
         case OPT_COMPRESS:
             if (!strcmp(optarg, "aca"))
-                opt->compress = TILE_BUILD_ACA;
+                opt->compress = BLRCHOL_COMPRESS_ACA;
             else if (!strcmp(optarg, "svd"))
-                opt->compress = TILE_BUILD_SVD;
+                opt->compress = BLRCHOL_COMPRESS_SVD;
             else
                 return bad(verbose, "unknown compression", optarg, "use aca or svd");
             break;

@@ -1,0 +1,171 @@
+/*
+ * blrchol.h: the blrchol library, a distributed Block Low-Rank Cholesky
+ * solver on StarPU-MPI.  Link with `pkg-config --cflags --libs blrchol`
+ * and compile with mpicc.
+ *
+ * The matrix is given by a callback that assembles any block of entries in
+ * the user's numbering, plus (optionally) one point per unknown: blrchol
+ * reorders the unknowns by recursive bisection of the points so that
+ * off-diagonal tiles compress, asks the callback for the entries of the
+ * tiles each rank owns, compresses them, factorises A = L L^T (real or
+ * complex symmetric) or A = L L^H (complex Hermitian) on a 2D block-cyclic
+ * grid of MPI ranks, and solves A x = b.
+ *
+ *     blrchol_init(&argc, &argv);                       // MPI (if needed) + StarPU-MPI
+ *     blrchol_problem_t pb = {.n = n, .scalar = BLRCHOL_REAL_SYMMETRIC,
+ *                             .points = xyz, .assemble = my_kernel, .user = &my_data};
+ *     blrchol_options_t opt;
+ *     blrchol_options_init(&opt);                       // nb 512, eps 1e-8, memctl on
+ *     blrchol_factor_t *L;
+ *     if (blrchol_factorize(&pb, &opt, &L) == BLRCHOL_OK)
+ *         blrchol_solve(L, 1, b, x);                     // b, x: n values on every rank
+ *     blrchol_free(L);
+ *     blrchol_finalize();
+ *
+ * Every function taking a factor or a problem is collective: every rank
+ * calls it with the same arguments (the same problem, the same b).  One
+ * factor may be alive per process at a time (memory control accounts for
+ * the whole process).
+ */
+#ifndef BLRCHOL_H
+#define BLRCHOL_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <mpi.h>
+
+#define BLRCHOL_VERSION "0.2.0"
+
+/* Return codes; the command line uses them as exit codes. */
+enum {
+    BLRCHOL_OK = 0,
+    BLRCHOL_FAILED = 1,        /* a system error (a file, memory of the process) */
+    BLRCHOL_BAD_INPUT = 2,     /* bad options, not positive definite, budget too small, bad factor directory */
+    BLRCHOL_OUT_OF_MEMORY = 3  /* a rank would have passed options.node_mem */
+};
+
+typedef enum {
+    BLRCHOL_REAL_SYMMETRIC,    /* double, A = L L^T */
+    BLRCHOL_COMPLEX_SYMMETRIC, /* double complex, A = L L^T (no conjugate) */
+    BLRCHOL_COMPLEX_HERMITIAN  /* double complex, A = L L^H */
+} blrchol_scalar_t;
+
+typedef struct blrchol_problem blrchol_problem_t;
+
+/* Fill out[r + c * ld] = A(rows[r], cols[c]) for r < nrows, c < ncols, in
+ * the user's numbering (0 .. n-1); `out` holds doubles, or double complex
+ * (re, im pairs) for the complex scalars.  Called concurrently from
+ * several threads of every rank: it must be thread-safe and must not call
+ * MPI.  The result must depend only on the indices. */
+typedef void (*blrchol_assemble_t)(const blrchol_problem_t *problem, const int *rows, int nrows, const int *cols,
+                                   int ncols, void *out, int ld);
+
+struct blrchol_problem {
+    int n;                       /* number of unknowns */
+    blrchol_scalar_t scalar;
+    const double *points;        /* 3 n coordinates (x, y, z of unknown i at 3i): ordering for compression;
+                                  * NULL: keep the user's order (then it must already cluster) */
+    const double *weights;       /* n surface elements, for the callback's use; may be NULL */
+    blrchol_assemble_t assemble;
+    void *user;                  /* anything else the callback needs */
+    const char *kernel_name;     /* shown in reports and stored with saved factors; NULL: "user" */
+    const char *geometry_name;   /* idem; NULL: "points" */
+};
+
+typedef enum { BLRCHOL_COMPRESS_ACA, BLRCHOL_COMPRESS_SVD } blrchol_compress_t;
+
+typedef struct blrchol_options {
+    int nb;                      /* tile size (512) */
+    double eps;                  /* compression tolerance relative to ||A||_F (1e-8) */
+    int dense;                   /* 1: no compression, the dense baseline (0) */
+    blrchol_compress_t compress; /* how off-diagonal tiles are compressed (ACA) */
+    int grid_rows;               /* P of the P x Q rank grid; 0: the most square grid */
+    /* memory control, per rank */
+    int memctl;                  /* 1: block submission above mem_high (1) */
+    size_t node_mem;             /* tile bytes a rank may hold, 0: unlimited (0) */
+    size_t mem_high, mem_low;    /* watermarks; 0: 75% and 66% of node_mem, or of the node's
+                                  * memory divided by the ranks on it (0) */
+    double growth_margin;        /* local tiles charged at size x (1 + margin) (0.2) */
+    const char *trace_path;      /* memory and task trace CSV files, or NULL (NULL) */
+    int verbose;                 /* 1: progress and phase lines on rank 0's stderr (0) */
+} blrchol_options_t;
+
+void blrchol_options_init(blrchol_options_t *options);
+
+/* Start MPI (MPI_THREAD_MULTIPLE, unless the caller already initialised
+ * MPI) and StarPU-MPI on MPI_COMM_WORLD; StarPU's environment variables
+ * (STARPU_NCPU, ...) apply.  BLRCHOL_OK or BLRCHOL_FAILED. */
+int blrchol_init(int *argc, char ***argv);
+/* Stop StarPU-MPI, and MPI if blrchol_init started it. */
+void blrchol_finalize(void);
+
+typedef struct blrchol_factor blrchol_factor_t;
+
+/* Assemble, compress and factorise.  *factor is set whatever the outcome
+ * (NULL only when the process is out of memory): its report says what
+ * happened (blrchol_error), and it must be released with blrchol_free.
+ * The problem (and what its callback reads) must outlive the factor. */
+int blrchol_factorize(const blrchol_problem_t *problem, const blrchol_options_t *options, blrchol_factor_t **factor);
+/* A factor saved by blrchol_save, for the same problem (points, entries,
+ * kernel name), nb, grid and precision; anything else is refused with a
+ * message (BLRCHOL_BAD_INPUT). */
+int blrchol_load(const blrchol_problem_t *problem, const blrchol_options_t *options, const char *dir,
+                 blrchol_factor_t **factor);
+/* Write the factor to DIR: one file per rank, then metadata renamed last,
+ * so that an interrupted save never loads. */
+int blrchol_save(blrchol_factor_t *factor, const char *dir);
+
+/* x <- A^{-1} b for nrhs right-hand sides: b and x are n x nrhs,
+ * column-major, in the user's numbering, complete on every rank. */
+int blrchol_solve(blrchol_factor_t *factor, int nrhs, const void *b, void *x);
+
+/* The one-line message of the last failure ("" when none). */
+const char *blrchol_error(const blrchol_factor_t *factor);
+void blrchol_free(blrchol_factor_t *factor);
+
+/* ||A x - b||_2 / (||A||_F ||x||_2 + ||b||_2) against the exact entries
+ * from the callback (the worst of the nrhs columns): one dense
+ * matrix-vector product split over the ranks of comm and `threads`
+ * threads per rank.  Does not need StarPU: call it after blrchol_finalize
+ * (but before MPI_Finalize) to have the cores to itself. */
+double blrchol_backward_error(const blrchol_problem_t *problem, int nrhs, const void *x, const void *b,
+                              int threads, MPI_Comm comm);
+
+/* ---- the report -------------------------------------------------------- */
+#define BLRCHOL_REPORT_MAX_RANKS 4096
+
+typedef struct blrchol_report {
+    const char *status;          /* "ok", "oom", "error" */
+    char error[512];
+    int n, nb, nt, p, q, ranks, workers_per_rank;
+    int nrhs;                    /* right-hand sides of the last solve */
+    char kernel[32], geometry[32];
+    const char *precision, *compress;
+    int dense;
+    double eps;                  /* NAN when dense */
+    double norm_a_estimate;      /* the ||A||_F the tolerance was scaled by */
+    double time_generate, time_compress, time_factor, time_solve, time_check;
+    double time_load;            /* blrchol_load: reading the factor (compress and factor are 0) */
+    double gflops_factor, gflops_actual;
+    double backward_error;       /* NAN unless set by the caller */
+    double dense_bytes, factor_bytes, compression_ratio;
+    double rank_mean;
+    int rank_max, rank_max_initial;
+    int memctl;
+    double node_mem, mem_high, mem_low; /* 0: none */
+    double peak_charged_bytes, peak_actual_bytes, peak_rss_bytes; /* max over ranks */
+    long memctl_blocks, memctl_overflows, memctl_unreserved_receives;
+    double memctl_blocked_seconds;
+    int nranks_reported;
+    double rank_peak_charged[BLRCHOL_REPORT_MAX_RANKS], rank_peak_actual[BLRCHOL_REPORT_MAX_RANKS],
+        rank_peak_rss[BLRCHOL_REPORT_MAX_RANKS];
+} blrchol_report_t;
+
+/* A copy of the factor's report (the same on every rank); status "error"
+ * for a NULL factor. */
+void blrchol_get_report(const blrchol_factor_t *factor, blrchol_report_t *report);
+/* One JSON object (the fields above), and a human summary. */
+void blrchol_report_json(const blrchol_report_t *report, FILE *out);
+void blrchol_report_summary(const blrchol_report_t *report, FILE *out);
+
+#endif

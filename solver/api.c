@@ -1,0 +1,502 @@
+/*
+ * api.c: the library calls of include/blrchol.h.  Every rank builds the
+ * same clustering from the user's points, generates and compresses the
+ * tiles it owns through the user's callback, then all ranks submit the
+ * same sequential task flow (algorithms.h).  Failures are agreed on every
+ * rank, so every rank returns the same code.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lapacke.h>
+#include <starpu.h>
+#include <starpu_mpi.h>
+#ifdef HAVE_OPENBLAS_SET_NUM_THREADS
+#include <cblas.h>
+#endif
+
+#include "algorithms.h"
+#include "factor.h"
+#include "progress.h"
+#include "../kernels/tile_interface.h"
+#include "../kernels/tile_kernels.h"
+#include "../memctl/tile_mem.h"
+
+static int initialised, started_mpi, live_factors;
+
+void blrchol_options_init(blrchol_options_t *o)
+{
+    *o = (blrchol_options_t){.nb = 512, .eps = 1e-8, .compress = BLRCHOL_COMPRESS_ACA, .memctl = 1,
+                             .growth_margin = 0.2};
+}
+
+int blrchol_init(int *argc, char ***argv)
+{
+    if (initialised)
+        return BLRCHOL_OK;
+    int mpi_up = 0, provided;
+    MPI_Initialized(&mpi_up);
+    if (!mpi_up) {
+        MPI_Init_thread(argc, argv, MPI_THREAD_MULTIPLE, &provided);
+        started_mpi = 1;
+    }
+#ifdef HAVE_OPENBLAS_SET_NUM_THREADS
+    openblas_set_num_threads(1); /* StarPU runs one task per core already */
+#endif
+    /* LAPACKE scans every input matrix for NaNs: a few per cent of the
+     * factorisation time, for matrices our own kernels just produced. */
+    LAPACKE_set_nancheck(0);
+    struct starpu_conf conf;
+    starpu_conf_init(&conf);
+    if (starpu_mpi_init_conf(argc, argv, 0, MPI_COMM_WORLD, &conf) != 0)
+        return BLRCHOL_FAILED;
+    initialised = 1;
+    return BLRCHOL_OK;
+}
+
+void blrchol_finalize(void)
+{
+    if (!initialised)
+        return;
+    starpu_mpi_shutdown();
+    initialised = 0;
+    if (started_mpi)
+        MPI_Finalize();
+    started_mpi = 0;
+}
+
+static double wall(MPI_Comm comm)
+{
+    MPI_Barrier(comm);
+    return MPI_Wtime();
+}
+
+/* Most square grid: the largest divisor of nranks not above sqrt(nranks). */
+static int default_grid_rows(int nranks)
+{
+    int p = (int)sqrt((double)nranks);
+    while (p > 1 && nranks % p)
+        p--;
+    return p < 1 ? 1 : p;
+}
+
+/* Agree across ranks on the worst outcome so far (the largest code). */
+static int agree_failure(blrchol_factor_t *f, int local)
+{
+    int global = 0;
+    MPI_Allreduce(&local, &global, 1, MPI_INT, MPI_MAX, f->comm);
+    return global;
+}
+
+/* Set the report's error and status for `code`; returns code. */
+static int fail(blrchol_factor_t *f, int code)
+{
+    if (code == BLRCHOL_OUT_OF_MEMORY)
+        factor_memory_describe_oom(f);
+    f->report.status = code == BLRCHOL_OK ? "ok" : code == BLRCHOL_OUT_OF_MEMORY ? "oom" : "error";
+    return code;
+}
+
+/* ---- statistics over the tiles this rank owns ----------------------------- */
+
+struct tile_stats {
+    double bytes, rank_sum, offdiag;
+    int rank_max;
+};
+
+static void tile_statistics(desc_t *A, struct tile_stats *out, MPI_Comm comm)
+{
+    double local[3] = {0, 0, 0};
+    int local_max = 0;
+    for (int j = 0; j < A->nt; j++)
+        for (int i = j; i < A->nt; i++) {
+            if (!desc_is_mine(A, i, j))
+                continue;
+            const tile_t *t = tile_interface_get(desc_tile(A, i, j));
+            local[0] += tile_payload_bytes(t);
+            if (i == j)
+                continue;
+            int rank = tile_is_dense(t) ? (t->m < t->n ? t->m : t->n) : t->rank;
+            local[1] += rank;
+            local[2] += 1;
+            if (rank > local_max)
+                local_max = rank;
+        }
+    double total[3];
+    MPI_Allreduce(local, total, 3, MPI_DOUBLE, MPI_SUM, comm);
+    MPI_Allreduce(&local_max, &out->rank_max, 1, MPI_INT, MPI_MAX, comm);
+    out->bytes = total[0];
+    out->rank_sum = total[1];
+    out->offdiag = total[2];
+}
+
+/* The report's size and rank figures of the factor as it stands. */
+static void report_factor_size(blrchol_factor_t *f)
+{
+    struct tile_stats final;
+    tile_statistics(&f->A, &final, f->comm);
+    report_t *rep = &f->report;
+    rep->factor_bytes = final.bytes;
+    rep->compression_ratio = final.bytes / rep->dense_bytes;
+    rep->rank_mean = final.offdiag > 0 ? final.rank_sum / final.offdiag : 0;
+    rep->rank_max = final.rank_max;
+}
+
+/* Tasks this rank runs in the factorisation (progress denominator), in
+ * the order blr_potrf submits them. */
+static long count_factor_tasks(const desc_t *A)
+{
+    long count = 0;
+    for (int j = 0; j < A->nt; j++) {
+        count += desc_is_mine(A, j, j);                 /* POTRF */
+        for (int i = j + 1; i < A->nt; i++) {
+            count += desc_is_mine(A, i, j);             /* TRSM */
+            count += desc_is_mine(A, i, i);             /* SYRK */
+            for (int k = j + 1; k < i; k++)
+                count += desc_is_mine(A, i, k);         /* GEMM */
+        }
+    }
+    return count;
+}
+
+/* ---- set-up shared by factorize and load ------------------------------------ */
+
+/* What is wrong with the arguments, or NULL. */
+static const char *invalid_arguments(blrchol_factor_t *f, const blrchol_problem_t *pb, char *why, size_t size)
+{
+    const blrchol_options_t *o = &f->options;
+    if (!initialised)
+        return "blrchol_init was not called";
+    if (live_factors > 1)
+        return "one factor at a time per process: blrchol_free the previous one first";
+    if (pb->n < 1 || !pb->assemble)
+        return "the problem needs n >= 1 and an assemble callback";
+    if (o->nb < 1 || (!o->dense && !(o->eps > 0 && o->eps < 1)) || !(o->growth_margin >= 0))
+        return "options out of range: nb >= 1, eps in (0, 1), growth_margin >= 0";
+    if (o->mem_high && o->mem_low && o->mem_low > o->mem_high)
+        return "mem_low is above mem_high: the low watermark must not exceed the high one";
+    const int nt = (pb->n + o->nb - 1) / o->nb;
+    if (f->nranks % f->p)
+        snprintf(why, size, "-P %d does not divide the %d ranks (pick a divisor)", f->p, f->nranks);
+    else if (f->nranks > (long)nt * (nt + 1) / 2)
+        snprintf(why, size, "%d ranks for only %d tiles (n=%d, nb=%d): use fewer ranks or a smaller --nb", f->nranks,
+                 nt * (nt + 1) / 2, pb->n, o->nb);
+    else if (o->nb > 16384)
+        snprintf(why, size, "--nb %d is above 16384 (MPI messages must stay below 2 GiB)", o->nb);
+    else
+        return NULL;
+    return why;
+}
+
+/* Allocate the factor, check the arguments, cluster, lay out the tiles and
+ * start memctl.  BLRCHOL_OK, or a code with report.error set. */
+static int begin(const blrchol_problem_t *pb, const blrchol_options_t *options, blrchol_factor_t **out)
+{
+    blrchol_factor_t *f = calloc(1, sizeof *f);
+    *out = f;
+    if (!f)
+        return BLRCHOL_FAILED;
+    live_factors++;
+    f->options = *options;
+    const blrchol_options_t *o = &f->options;
+    report_t *rep = &f->report;
+    rep->status = "error";
+    rep->n = pb->n;
+    rep->nb = o->nb;
+    snprintf(rep->kernel, sizeof rep->kernel, "%s", pb->kernel_name ? pb->kernel_name : "user");
+    snprintf(rep->geometry, sizeof rep->geometry, "%s", pb->geometry_name ? pb->geometry_name : "points");
+    rep->precision = pb->scalar == BLRCHOL_REAL_SYMMETRIC ? "d" : "z";
+    rep->compress = o->compress == BLRCHOL_COMPRESS_SVD ? "svd" : "aca";
+    rep->dense = o->dense;
+    rep->eps = o->dense ? NAN : o->eps;
+    rep->backward_error = NAN;
+    rep->memctl = o->memctl;
+    rep->node_mem = (double)o->node_mem;
+    if (!initialised) {
+        snprintf(rep->error, sizeof rep->error, "blrchol_init was not called");
+        return BLRCHOL_BAD_INPUT;
+    }
+    MPI_Comm_dup(MPI_COMM_WORLD, &f->comm);
+    f->has_comm = 1;
+    MPI_Comm_rank(f->comm, &f->rank);
+    MPI_Comm_size(f->comm, &f->nranks);
+    f->verbose = o->verbose && f->rank == 0;
+    f->p = o->grid_rows ? o->grid_rows : default_grid_rows(f->nranks);
+    f->q = f->nranks / f->p;
+    f->workers = (int)starpu_cpu_worker_get_count();
+    rep->p = f->p, rep->q = f->q, rep->ranks = f->nranks, rep->workers_per_rank = f->workers;
+
+    char why[256];
+    const char *invalid = invalid_arguments(f, pb, why, sizeof why);
+    if (invalid) {
+        snprintf(rep->error, sizeof rep->error, "%s", invalid);
+        return BLRCHOL_BAD_INPUT;
+    }
+    if (problem_init(&f->problem, pb, o->nb) != 0) {
+        snprintf(rep->error, sizeof rep->error, "cannot build the problem (out of memory?)");
+        return BLRCHOL_FAILED;
+    }
+    f->has_problem = 1;
+    desc_init(&f->A, pb->n, o->nb, f->p, f->q, f->problem.elem_size, MPI_COMM_WORLD);
+    f->has_desc = 1;
+    rep->nt = f->A.nt;
+    rep->dense_bytes = (double)pb->n * (pb->n + 1) / 2 * f->problem.elem_size;
+    codelets_reset();
+    if (factor_memory_setup(f) != 0)
+        return BLRCHOL_FAILED;
+    f->args = (struct kernel_args){.is_complex = f->problem.is_complex, .conj = f->problem.conj,
+                                   .build = o->dense                                ? TILE_BUILD_DENSE
+                                            : o->compress == BLRCHOL_COMPRESS_SVD ? TILE_BUILD_SVD
+                                                                                  : TILE_BUILD_ACA,
+                                   .source = &f->problem.source};
+    factor_identity_of(&f->problem, &f->A, &f->identity);
+    return BLRCHOL_OK;
+}
+
+/* ---- factorize -------------------------------------------------------------- */
+
+/* Generate (and compress) the tiles, then factorise: the timings, the
+ * memctl registration of local tiles and every failure agreed on all
+ * ranks. */
+static int factorise(blrchol_factor_t *f, double t0)
+{
+    const blrchol_options_t *opt = &f->options;
+    report_t *rep = &f->report;
+    desc_t *A = &f->A;
+    /* eps is relative to ||A||_F; each of the nt^2 tiles may carry
+     * eps ||A||_F / nt (spec/matrices.md). */
+    rep->norm_a_estimate = problem_norm_estimate(&f->problem, A, 8, f->comm);
+    f->args.tol = opt->dense ? 0 : opt->eps * rep->norm_a_estimate / A->nt;
+    double t1 = wall(f->comm);
+    rep->time_generate = t1 - t0;
+    if (f->verbose)
+        fprintf(stderr, "blrchol: %s %s n=%d: %d x %d tiles of %d on %d x %d ranks, ||A||_F ~ %.4g\n", rep->kernel,
+                rep->geometry, A->n, A->nt, A->nt, A->nb, f->p, f->q, rep->norm_a_estimate);
+
+    blr_generate(A, &f->args);
+    starpu_task_wait_for_all();
+    double t2 = wall(f->comm);
+    rep->time_compress = t2 - t1;
+    if (agree_failure(f, tile_mem_refused(NULL, NULL)))
+        return BLRCHOL_OUT_OF_MEMORY;
+    struct tile_stats initial;
+    tile_statistics(A, &initial, f->comm);
+    rep->rank_max_initial = initial.rank_max;
+    factor_memory_register_local_tiles(A);
+    if (f->verbose)
+        fprintf(stderr, "blrchol: tiles built in %.2f s: %.1f MiB (%.2f%% of dense), max rank %d\n",
+                rep->time_compress, initial.bytes / 1048576.0, 100 * initial.bytes / rep->dense_bytes,
+                initial.rank_max);
+
+    /* A reception larger than the high watermark could never be charged.
+     * Decide it on every rank together, before any rank starts: a rank
+     * that stopped submitting alone would leave the others waiting. */
+    size_t largest_tile = (size_t)A->nb * A->nb * A->elem_size;
+    int too_small = opt->memctl && f->nranks > 1 && largest_tile > (size_t)rep->mem_high;
+    if (agree_failure(f, too_small)) {
+        snprintf(rep->error, sizeof rep->error,
+                 "the memory budget is too small for one task: a remote tile of up to %.1f MiB does not fit under "
+                 "--mem-high %.1f MiB (raise --mem-high/--node-mem or lower --nb)",
+                 largest_tile / 1048576.0, rep->mem_high / 1048576.0);
+        return BLRCHOL_BAD_INPUT;
+    }
+
+    kernel_flops_reset();
+    progress_start("factor", count_factor_tasks(A), 5.0, !f->verbose);
+    int submitted = blr_potrf(A, &f->args);
+    starpu_task_wait_for_all();
+    starpu_mpi_wait_for_all(A->comm);
+    progress_stop();
+    double t3 = wall(f->comm);
+    rep->time_factor = t3 - t2;
+    /* 1: not positive definite, 2: out of memory, 3: budget refused (the
+     * cause of anything else that went wrong). */
+    int failure_tile = -1, failure_column = 0;
+    int local = submitted != 0 ? 3 : tile_mem_refused(NULL, NULL) ? 2
+              : codelets_potrf_failure(&failure_tile, &failure_column) ? 1 : 0;
+    int failure = agree_failure(f, local);
+    if (failure == 3) {
+        snprintf(rep->error, sizeof rep->error, "memctl refused a reservation (budget too small for one task)");
+        return BLRCHOL_BAD_INPUT;
+    }
+    if (failure == 2)
+        return BLRCHOL_OUT_OF_MEMORY;
+    if (failure == 1) {
+        /* The first failing tile in elimination order: later ones only
+         * inherit its garbage. */
+        int mine = failure_tile >= 0 ? failure_tile : A->nt, global_tile;
+        MPI_Allreduce(&mine, &global_tile, 1, MPI_INT, MPI_MIN, f->comm);
+        snprintf(rep->error, sizeof rep->error,
+                 "the matrix is not positive definite: POTRF failed on diagonal tile %d (rows %d..%d after "
+                 "clustering)%s",
+                 global_tile, global_tile * A->nb, global_tile * A->nb + desc_tile_rows(A, global_tile) - 1,
+                 opt->dense ? "" : "; a smaller --eps may help if the exact matrix is positive definite");
+        return BLRCHOL_BAD_INPUT;
+    }
+    double flops = kernel_flops_total();
+    MPI_Allreduce(MPI_IN_PLACE, &flops, 1, MPI_DOUBLE, MPI_SUM, f->comm);
+    double dense_flops = (double)A->n * A->n * A->n / 3.0 * (f->problem.is_complex ? 4 : 1);
+    rep->gflops_factor = dense_flops / rep->time_factor * 1e-9;
+    rep->gflops_actual = flops / rep->time_factor * 1e-9;
+    if (f->verbose)
+        fprintf(stderr, "blrchol: factorised in %.2f s (%.1f Gflop/s dense-equivalent)\n", rep->time_factor,
+                rep->gflops_factor);
+    return BLRCHOL_OK;
+}
+
+int blrchol_factorize(const blrchol_problem_t *problem, const blrchol_options_t *options, blrchol_factor_t **factor)
+{
+    double t0 = MPI_Wtime();
+    int code = begin(problem, options, factor);
+    blrchol_factor_t *f = *factor;
+    if (code != BLRCHOL_OK)
+        return f ? fail(f, code) : code;
+    code = factorise(f, t0);
+    if (code == BLRCHOL_OK)
+        report_factor_size(f);
+    factor_memory_collect(f);
+    return fail(f, code);
+}
+
+/* ---- save and load ------------------------------------------------------------- */
+
+int blrchol_load(const blrchol_problem_t *problem, const blrchol_options_t *options, const char *dir,
+                 blrchol_factor_t **factor)
+{
+    double t0 = MPI_Wtime();
+    int code = begin(problem, options, factor);
+    blrchol_factor_t *f = *factor;
+    if (code != BLRCHOL_OK)
+        return f ? fail(f, code) : code;
+    report_t *rep = &f->report;
+    double t1 = wall(f->comm);
+    rep->time_generate = t1 - t0;
+    if (factor_load(&f->A, &f->identity, dir, f->comm, rep->error, sizeof rep->error) != 0)
+        return fail(f, tile_mem_refused(NULL, NULL) ? BLRCHOL_OUT_OF_MEMORY : BLRCHOL_BAD_INPUT);
+    factor_memory_register_local_tiles(&f->A);
+    rep->time_load = wall(f->comm) - t1;
+    if (f->verbose)
+        fprintf(stderr, "blrchol: factor loaded from %s in %.2f s\n", dir, rep->time_load);
+    report_factor_size(f);
+    factor_memory_collect(f);
+    return fail(f, BLRCHOL_OK);
+}
+
+int blrchol_save(blrchol_factor_t *f, const char *dir)
+{
+    if (!f->has_desc || strcmp(f->report.status, "ok") != 0) {
+        snprintf(f->report.error, sizeof f->report.error, "no factor to save");
+        return BLRCHOL_BAD_INPUT;
+    }
+    double t = wall(f->comm);
+    if (factor_save(&f->A, &f->identity, dir, f->comm, f->report.error, sizeof f->report.error) != 0)
+        return fail(f, BLRCHOL_FAILED);
+    if (f->verbose)
+        fprintf(stderr, "blrchol: factor saved to %s in %.2f s\n", dir, wall(f->comm) - t);
+    return BLRCHOL_OK;
+}
+
+/* ---- solve ------------------------------------------------------------------------ */
+
+/* The vector pieces <- column b (original numbering). */
+static void scatter_rhs(blrchol_factor_t *f, const char *b)
+{
+    desc_t *A = &f->A;
+    const size_t esz = f->problem.elem_size;
+    for (int i = 0; i < A->nt; i++) {
+        if (!desc_is_mine(A, i, i))
+            continue;
+        starpu_data_handle_t h = desc_vector(A, i);
+        starpu_data_acquire(h, STARPU_W);
+        for (int k = 0; k < desc_tile_rows(A, i); k++)
+            memcpy((char *)A->x_home[i] + k * esz, b + (size_t)f->problem.perm[i * A->nb + k] * esz, esz);
+        starpu_data_release(h);
+    }
+}
+
+/* Column x (original numbering, every rank) <- the solved vector pieces. */
+static int gather_solution(blrchol_factor_t *f, char *x)
+{
+    desc_t *A = &f->A;
+    const size_t esz = f->problem.elem_size;
+    char *permuted = calloc(A->n, esz);
+    if (!permuted)
+        return -1;
+    for (int i = 0; i < A->nt; i++) {
+        if (!desc_is_mine(A, i, i))
+            continue;
+        starpu_data_handle_t h = desc_vector(A, i);
+        starpu_data_acquire(h, STARPU_R);
+        memcpy(permuted + (size_t)i * A->nb * esz, A->x_home[i], desc_tile_rows(A, i) * esz);
+        starpu_data_release(h);
+    }
+    /* Each piece is non-zero on exactly one rank: a sum gathers them. */
+    MPI_Allreduce(MPI_IN_PLACE, permuted, A->n * (f->problem.is_complex ? 2 : 1), MPI_DOUBLE, MPI_SUM, f->comm);
+    for (int k = 0; k < A->n; k++)
+        memcpy(x + (size_t)f->problem.perm[k] * esz, permuted + (size_t)k * esz, esz);
+    free(permuted);
+    return 0;
+}
+
+int blrchol_solve(blrchol_factor_t *f, int nrhs, const void *b, void *x)
+{
+    if (!f->has_desc || strcmp(f->report.status, "ok") != 0 || nrhs < 1) {
+        snprintf(f->report.error, sizeof f->report.error,
+                 nrhs < 1 ? "nrhs must be at least 1" : "no factor to solve with");
+        return BLRCHOL_BAD_INPUT;
+    }
+    desc_t *A = &f->A;
+    const size_t column = (size_t)A->n * f->problem.elem_size;
+    double start = wall(f->comm);
+    /* One right-hand side at a time through the same factor. */
+    for (int k = 0; k < nrhs; k++) {
+        scatter_rhs(f, (const char *)b + k * column);
+        blr_solve(A, &f->args);
+        starpu_task_wait_for_all();
+        starpu_mpi_wait_for_all(A->comm);
+        desc_drop_partials(A);
+        if (gather_solution(f, (char *)x + k * column) != 0) {
+            snprintf(f->report.error, sizeof f->report.error, "no memory to gather the solution");
+            return fail(f, BLRCHOL_FAILED);
+        }
+    }
+    f->report.time_solve = wall(f->comm) - start;
+    f->report.nrhs = nrhs;
+    factor_memory_collect(f);
+    return BLRCHOL_OK;
+}
+
+/* ---- the rest ---------------------------------------------------------------------- */
+
+const char *blrchol_error(const blrchol_factor_t *f) { return f ? f->report.error : "out of memory"; }
+
+void blrchol_get_report(const blrchol_factor_t *f, blrchol_report_t *report)
+{
+    if (f) {
+        *report = f->report;
+        return;
+    }
+    /* blrchol_factorize could not even allocate the factor. */
+    memset(report, 0, sizeof *report);
+    report->status = "error";
+    report->backward_error = NAN;
+    snprintf(report->error, sizeof report->error, "out of memory");
+}
+
+void blrchol_free(blrchol_factor_t *f)
+{
+    if (!f)
+        return;
+    if (f->has_desc) {
+        desc_destroy(&f->A);
+        starpu_task_wait_for_all();
+    }
+    factor_memory_teardown(f);
+    if (f->has_problem)
+        problem_free(&f->problem);
+    if (f->has_comm)
+        MPI_Comm_free(&f->comm);
+    live_factors--;
+    free(f);
+}

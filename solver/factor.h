@@ -1,0 +1,48 @@
+/*
+ * factor.h: what a blrchol_factor_t (include/blrchol.h) holds, shared by
+ * the files that implement the library: api.c (the calls), factor_memory.c
+ * (memctl set-up and the memory report).
+ */
+#ifndef BLRCHOL_FACTOR_H
+#define BLRCHOL_FACTOR_H
+
+#include <stdio.h>
+#include <mpi.h>
+
+#include "../include/blrchol.h"
+#include "../kernels/codelets.h"
+#include "desc.h"
+#include "factor_file.h"
+#include "problem.h"
+#include "report.h"
+
+struct blrchol_factor {
+    blrchol_options_t options;
+    int rank, nranks, p, q, workers;
+    int verbose;           /* options.verbose on rank 0 */
+    MPI_Comm comm;         /* our own collectives, apart from StarPU-MPI's traffic */
+    problem_t problem;
+    int has_comm, has_problem, has_desc, has_memctl; /* what blrchol_free undoes */
+    desc_t A;
+    struct kernel_args args;
+    factor_identity_t identity;
+    report_t report;
+    FILE *trace;           /* memctl rows, options.trace_path */
+    FILE *task_trace;      /* task spans */
+};
+
+/* Watermarks, capacity, trace files and memctl's hooks for this factor.
+ * 0, or -1 with report.error set. */
+int factor_memory_setup(blrchol_factor_t *f);
+/* memctl's view of the local tiles, after generation or a load. */
+void factor_memory_register_local_tiles(desc_t *A);
+/* Collective: the peaks per rank (memctl's charge, the allocator's count,
+ * getrusage) and memctl's counters into the report. */
+void factor_memory_collect(blrchol_factor_t *f);
+/* Collective, after an allocation was refused somewhere: report.error names
+ * the first rank refused and the bytes. */
+void factor_memory_describe_oom(blrchol_factor_t *f);
+/* Stop memctl, write and close the trace files. */
+void factor_memory_teardown(blrchol_factor_t *f);
+
+#endif

@@ -1,0 +1,170 @@
+/*
+ * factor_memory.c: memory control for one factor: the watermarks, the
+ * --node-mem capacity, the hooks StarPU's threads call into memctl, the
+ * trace files, and the per-rank memory report.
+ */
+#include "factor.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <starpu.h>
+
+#include "algorithms.h"
+#include "../kernels/task_trace.h"
+#include "../kernels/tile_interface.h"
+#include "../memctl/memctl.h"
+#include "../memctl/tile_mem.h"
+
+/* ---- the hooks StarPU's threads call -------------------------------------- */
+
+static int memctl_reserve_hook(long index, size_t dense_bytes)
+{
+    return memctl_reserve_remote((int)index, dense_bytes);
+}
+static void memctl_received_hook(int index, size_t bytes) { memctl_received(index, bytes); }
+static void memctl_released_hook(int index) { memctl_released(index); }
+static void memctl_resized_hook(int index, size_t bytes) { memctl_local_set(index, bytes); }
+/* Nothing submitted is left to run: waiting for memory would never end. */
+static int runtime_idle(void) { return starpu_task_nsubmitted() == 0; }
+
+/* The trace files of trace_path FILE: memctl rows in FILE and task spans in
+ * FILE with ".tasks" before a ".csv" ending (run.csv -> run.tasks.csv);
+ * with several ranks, ".<rank>" is appended to each. */
+static void trace_file_name(char *out, size_t size, const char *base, const char *kind, int rank, int nranks)
+{
+    size_t len = strlen(base);
+    int csv = len >= 4 && strcmp(base + len - 4, ".csv") == 0;
+    int stem = (int)(csv ? len - 4 : len);
+    int written = snprintf(out, size, "%.*s%s%s", stem, base, kind, csv ? ".csv" : "");
+    if (nranks > 1 && written >= 0 && (size_t)written < size)
+        snprintf(out + written, size - written, ".%d", rank);
+}
+
+int factor_memory_setup(blrchol_factor_t *f)
+{
+    const blrchol_options_t *opt = &f->options;
+    report_t *rep = &f->report;
+    size_t capacity = opt->node_mem;
+    if (!capacity) {
+        /* The machine's memory shared by the ranks on this node. */
+        MPI_Comm node;
+        int ranks_here = 1;
+        MPI_Comm_split_type(f->comm, MPI_COMM_TYPE_SHARED, f->rank, MPI_INFO_NULL, &node);
+        MPI_Comm_size(node, &ranks_here);
+        MPI_Comm_free(&node);
+        capacity = (size_t)sysconf(_SC_PHYS_PAGES) * (size_t)sysconf(_SC_PAGESIZE) / ranks_here;
+    }
+    /* One factor at a time: the allocator's counts start from nothing. */
+    tile_mem_reset();
+    tile_mem_set_capacity(opt->node_mem);
+    size_t high = opt->mem_high ? opt->mem_high : capacity / 4 * 3;
+    size_t low = opt->mem_low ? opt->mem_low : (size_t)(capacity * 0.66);
+    if (low > high)
+        low = high;
+    rep->mem_high = (double)high;
+    rep->mem_low = (double)low;
+    if (opt->trace_path) {
+        char path[4096], tasks_path[4096];
+        trace_file_name(path, sizeof path, opt->trace_path, "", f->rank, f->nranks);
+        trace_file_name(tasks_path, sizeof tasks_path, opt->trace_path, ".tasks", f->rank, f->nranks);
+        f->trace = fopen(path, "w");
+        f->task_trace = f->trace ? fopen(tasks_path, "w") : NULL;
+        if (!f->task_trace) {
+            snprintf(rep->error, sizeof rep->error, "cannot write the trace file %.400s", f->trace ? tasks_path : path);
+            return -1;
+        }
+        task_trace_start();
+    }
+    memctl_config_t cfg = {.enabled = opt->memctl, .high = high, .low = low, .growth_margin = opt->growth_margin,
+                           .ntiles = (int)f->A.ntiles, .rank = f->rank, .runtime_idle = runtime_idle,
+                           .trace = f->trace};
+    if (memctl_init(&cfg) != 0) {
+        snprintf(rep->error, sizeof rep->error, "cannot initialise memctl");
+        return -1;
+    }
+    f->has_memctl = 1;
+    tile_interface_set_hooks(memctl_received_hook, memctl_released_hook, memctl_resized_hook);
+    blr_set_reserve_hook(memctl_reserve_hook);
+    return 0;
+}
+
+void factor_memory_register_local_tiles(desc_t *A)
+{
+    for (int j = 0; j < A->nt; j++)
+        for (int i = j; i < A->nt; i++)
+            if (desc_is_mine(A, i, j)) {
+                const tile_t *tile = tile_interface_get(desc_tile(A, i, j));
+                memctl_local_register((int)desc_index(A, i, j), tile_payload_bytes(tile), tile_dense_bytes(tile));
+            }
+}
+
+void factor_memory_collect(blrchol_factor_t *f)
+{
+    report_t *rep = &f->report;
+    memctl_stats_t stats;
+    memctl_get_stats(&stats);
+    struct rusage usage;
+    getrusage(RUSAGE_SELF, &usage);
+    double mine[3] = {(double)stats.peak_charged, (double)tile_mem_peak(), usage.ru_maxrss * 1024.0};
+    int shown = f->nranks < REPORT_MAX_RANKS ? f->nranks : REPORT_MAX_RANKS;
+    double *all = malloc(3 * sizeof(double) * f->nranks);
+    MPI_Allgather(mine, 3, MPI_DOUBLE, all, 3, MPI_DOUBLE, f->comm);
+    for (int k = 0; k < f->nranks; k++) {
+        if (k < shown) {
+            rep->rank_peak_charged[k] = all[3 * k];
+            rep->rank_peak_actual[k] = all[3 * k + 1];
+            rep->rank_peak_rss[k] = all[3 * k + 2];
+        }
+        rep->peak_charged_bytes = fmax(rep->peak_charged_bytes, all[3 * k]);
+        rep->peak_actual_bytes = fmax(rep->peak_actual_bytes, all[3 * k + 1]);
+        rep->peak_rss_bytes = fmax(rep->peak_rss_bytes, all[3 * k + 2]);
+    }
+    rep->nranks_reported = shown;
+    free(all);
+    long counts[3] = {stats.blocks, stats.overflows, stats.unreserved_receives};
+    MPI_Allreduce(MPI_IN_PLACE, counts, 3, MPI_LONG, MPI_SUM, f->comm);
+    rep->memctl_blocks = counts[0];
+    rep->memctl_overflows = counts[1];
+    rep->memctl_unreserved_receives = counts[2];
+    MPI_Allreduce(&stats.blocked_seconds, &rep->memctl_blocked_seconds, 1, MPI_DOUBLE, MPI_MAX, f->comm);
+}
+
+void factor_memory_describe_oom(blrchol_factor_t *f)
+{
+    size_t requested = 0, held = 0;
+    int refused = tile_mem_refused(&requested, &held);
+    double mine[3] = {refused ? (double)f->rank : 1e300, (double)requested, (double)held};
+    double *all = malloc(3 * sizeof(double) * f->nranks);
+    MPI_Allgather(mine, 3, MPI_DOUBLE, all, 3, MPI_DOUBLE, f->comm);
+    int first = 0;
+    for (int k = 1; k < f->nranks; k++)
+        if (all[3 * k] < all[3 * first])
+            first = k;
+    snprintf(f->report.error, sizeof f->report.error,
+             "out of memory on rank %d: a %.0f-byte tile allocation would pass --node-mem %.0f bytes with %.0f "
+             "held (give more memory per rank, more ranks, or memory control)",
+             (int)all[3 * first], all[3 * first + 1], f->report.node_mem, all[3 * first + 2]);
+    free(all);
+}
+
+void factor_memory_teardown(blrchol_factor_t *f)
+{
+    if (f->has_memctl) {
+        memctl_shutdown();
+        tile_interface_set_hooks(NULL, NULL, NULL);
+        blr_set_reserve_hook(NULL);
+        f->has_memctl = 0;
+    }
+    if (f->trace)
+        fclose(f->trace);
+    if (f->task_trace) {
+        if (task_trace_write(f->task_trace, f->rank) != 0 && f->verbose)
+            fprintf(stderr, "blrchol: warning: the task trace could not be written completely\n");
+        fclose(f->task_trace);
+    }
+    f->trace = f->task_trace = NULL;
+}
