@@ -46,15 +46,17 @@ static void make_rhs(void *b, int n, int is_complex, unsigned long seed)
     }
 }
 
-/* --rhs constant: the potential 1 everywhere, b_i = w_i, the weight of
- * unknown i (the triangle's area on a mesh; see bem_problem_init_mesh).
- * --rhs plane-wave: the incident field exp(i k z) of a plane wave along z,
- * b_i = w_i exp(i k z_i) (complex kernels only: options.c). */
+/* --rhs constant: the potential f = 1 everywhere; --rhs plane-wave: the
+ * incident field f = exp(i k z) of a plane wave along z (complex kernels
+ * only: options.c).  On a mesh the matrix is a Galerkin form (rows carry
+ * the triangle's area a_i, see bem_problem_init_mesh): b_i = a_i f(c_i).
+ * On a point set it is collocation (the weight is inside A_ij):
+ * b_i = f(x_i).  Either way x is the charge density. */
 static void weighted_rhs(void *b, const bem_problem_t *p, int is_complex, int plane_wave)
 {
     double *values = b;
     for (int i = 0; i < p->n; i++) {
-        double weight = p->mesh ? p->mesh->areas[i] : p->weight;
+        double weight = p->mesh ? p->mesh->areas[i] : 1.0;
         double phase = plane_wave ? p->wavenumber * p->points[3 * (size_t)i + 2] : 0;
         if (is_complex)
             values[2 * i] = weight * cos(phase), values[2 * i + 1] = weight * sin(phase);
