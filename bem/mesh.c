@@ -23,6 +23,7 @@ struct reader {
     FILE *file;
     const char *path;
     long line_number;
+    long elements_line; /* where $Elements starts: a mesh without triangles is reported there */
     char line[4096];
     char *error;
     size_t error_size;
@@ -134,27 +135,6 @@ static int add_triangle(struct reader *r, struct growing *triangles, const long 
     return 0;
 }
 
-/* Nodes per element of the Gmsh types a surface mesh file may hold. */
-static int nodes_per_element(long type)
-{
-    switch (type) {
-    case 15: return 1;        /* point */
-    case 1: return 2;         /* line */
-    case 8: return 3;         /* 3-node second order line */
-    case 2: return 3;         /* triangle */
-    case 3: return 4;         /* quadrangle */
-    case 4: return 4;         /* tetrahedron */
-    case 9: return 6;         /* 6-node triangle */
-    case 10: return 9;        /* 9-node quadrangle */
-    case 5: return 8;         /* hexahedron */
-    case 6: return 6;         /* prism */
-    case 7: return 5;         /* pyramid */
-    case 11: return 10;       /* 10-node tetrahedron */
-    case 16: return 8;        /* 8-node quadrangle */
-    default: return -1;
-    }
-}
-
 static int read_v2_nodes(struct reader *r, struct growing *nodes)
 {
     long count;
@@ -175,6 +155,10 @@ static int read_v2_nodes(struct reader *r, struct growing *nodes)
     return 0;
 }
 
+/* Every element sits on a line of its own, so an element of another type
+ * than the 3-node triangle is skipped without knowing its node count:
+ * points, lines, quadrangles, curved triangles are all counted in
+ * `ignored` alike. */
 static int read_v2_elements(struct reader *r, struct growing *triangles, int *ignored)
 {
     long count;
@@ -186,18 +170,17 @@ static int read_v2_elements(struct reader *r, struct growing *triangles, int *ig
         long head[3], nodes[3];
         if (expect_line(r, "an element") || (cursor = r->line, parse_longs(r, &cursor, head, 3, "element")))
             return -1;
-        long ntags = head[2], tags[64];
-        if (ntags < 0 || ntags > 64)
-            return fail(r, "malformed element: %ld tags", ntags);
-        if (parse_longs(r, &cursor, tags, (int)ntags, "element tags"))
-            return -1;
+        if (head[1] < 1)
+            return fail(r, "malformed element: type %ld", head[1]);
         if (head[1] != GMSH_TRIANGLE) {
-            if (nodes_per_element(head[1]) < 0)
-                return fail(r, "unknown element type %ld", head[1]);
             ++*ignored;
             continue;
         }
-        if (parse_longs(r, &cursor, nodes, 3, "triangle") || add_triangle(r, triangles, nodes))
+        long ntags = head[2], tags[64];
+        if (ntags < 0 || ntags > 64)
+            return fail(r, "malformed element: %ld tags", ntags);
+        if (parse_longs(r, &cursor, tags, (int)ntags, "element tags") ||
+            parse_longs(r, &cursor, nodes, 3, "triangle") || add_triangle(r, triangles, nodes))
             return -1;
     }
     if (expect_line(r, "$EndElements") || strcmp(r->line, "$EndElements") != 0)
@@ -205,41 +188,46 @@ static int read_v2_elements(struct reader *r, struct growing *triangles, int *ig
     return 0;
 }
 
+/* Tags first, then coordinates, per block.  Nodes are added as their tags
+ * are read and their coordinates filled in after, so that nothing is
+ * allocated from a count the file declares (a crafted count must not size
+ * a buffer); the blocks must hold the count of the section header. */
 static int read_v4_nodes(struct reader *r, struct growing *nodes)
 {
     long head[4];
     char *cursor;
     if (expect_line(r, "the nodes header") || (cursor = r->line, parse_longs(r, &cursor, head, 4, "nodes header")))
         return -1;
+    long total = 0;
     for (long block = 0; block < head[0]; block++) {
         long entity[4];
         if (expect_line(r, "a node block") || (cursor = r->line, parse_longs(r, &cursor, entity, 4, "node block")))
             return -1;
-        long parametric = entity[2], count = entity[3];
+        long count = entity[3];
         if (count < 0)
             return fail(r, "negative node count in a block");
-        long *tags = malloc((count ? count : 1) * sizeof *tags);
-        if (!tags)
-            return fail(r, "out of memory");
-        for (long k = 0; k < count; k++)
-            if (expect_line(r, "a node tag") || (cursor = r->line, parse_longs(r, &cursor, &tags[k], 1, "node tag"))) {
-                free(tags);
-                return -1;
-            }
+        size_t first = nodes->count;
         for (long k = 0; k < count; k++) {
-            double xyz[3];
-            if (expect_line(r, "node coordinates") ||
-                (cursor = r->line, parse_doubles(r, &cursor, xyz, 3, "node coordinates")) ||
-                add_node(r, nodes, tags[k], xyz)) {
-                free(tags);
+            long tag;
+            static const double unknown[3] = {0, 0, 0};
+            if (expect_line(r, "a node tag") || (cursor = r->line, parse_longs(r, &cursor, &tag, 1, "node tag")) ||
+                add_node(r, nodes, tag, unknown))
                 return -1;
-            }
-            (void)parametric; /* parametric coordinates follow on the same line: not needed */
         }
-        free(tags);
+        /* Parametric coordinates (entity[2] = 1) follow x y z on the
+         * same line: not needed. */
+        for (long k = 0; k < count; k++) {
+            struct node *node = (struct node *)nodes->items + first + k;
+            if (expect_line(r, "node coordinates") ||
+                (cursor = r->line, parse_doubles(r, &cursor, node->xyz, 3, "node coordinates")))
+                return -1;
+        }
+        total += count;
     }
     if (expect_line(r, "$EndNodes") || strcmp(r->line, "$EndNodes") != 0)
-        return fail(r, "$EndNodes expected after %ld nodes", head[1]);
+        return fail(r, "$EndNodes expected after %ld nodes", total);
+    if (total != head[1])
+        return fail(r, "the $Nodes header announces %ld nodes, its blocks hold %ld", head[1], total);
     return 0;
 }
 
@@ -250,28 +238,31 @@ static int read_v4_elements(struct reader *r, struct growing *triangles, int *ig
     if (expect_line(r, "the elements header") ||
         (cursor = r->line, parse_longs(r, &cursor, head, 4, "elements header")))
         return -1;
+    long total = 0;
     for (long block = 0; block < head[0]; block++) {
         long entity[4];
         if (expect_line(r, "an element block") ||
             (cursor = r->line, parse_longs(r, &cursor, entity, 4, "element block")))
             return -1;
         long type = entity[2], count = entity[3];
-        int per_element = nodes_per_element(type);
-        if (per_element < 0)
-            return fail(r, "unknown element type %ld", type);
+        if (type < 1 || count < 0)
+            return fail(r, "malformed element block: type %ld, %ld elements", type, count);
         for (long k = 0; k < count; k++) {
-            long fields[1 + 27];
+            long fields[4]; /* tag and, for a triangle, its 3 nodes */
             if (expect_line(r, "an element") ||
-                (cursor = r->line, parse_longs(r, &cursor, fields, 1 + per_element, "element")))
+                (cursor = r->line, parse_longs(r, &cursor, fields, type == GMSH_TRIANGLE ? 4 : 1, "element")))
                 return -1;
             if (type != GMSH_TRIANGLE)
                 ++*ignored;
             else if (add_triangle(r, triangles, fields + 1))
                 return -1;
         }
+        total += count;
     }
     if (expect_line(r, "$EndElements") || strcmp(r->line, "$EndElements") != 0)
-        return fail(r, "$EndElements expected after %ld elements", head[1]);
+        return fail(r, "$EndElements expected after %ld elements", total);
+    if (total != head[1])
+        return fail(r, "the $Elements header announces %ld elements, its blocks hold %ld", head[1], total);
     return 0;
 }
 
@@ -294,8 +285,8 @@ static int build_mesh(struct reader *r, struct growing *nodes, struct growing *t
         }
     size_t n = triangles->count;
     if (n == 0) {
-        r->line_number = 0;
-        return fail(r, "no triangles (element type 2) in the mesh");
+        r->line_number = r->elements_line;
+        return fail(r, "no triangles (element type 2) in $Elements");
     }
     if (n > 0x7fffffff)
         return fail(r, "too many triangles");
@@ -388,6 +379,7 @@ int bem_mesh_read(const char *path, bem_mesh_t *mesh, char *error, size_t error_
                 fail(&r, "$Elements before $MeshFormat");
                 goto done;
             }
+            r.elements_line = r.line_number;
             if ((version == 2 ? read_v2_elements(&r, &triangles, &mesh->ignored_elements)
                               : read_v4_elements(&r, &triangles, &mesh->ignored_elements)) != 0)
                 goto done;

@@ -19,18 +19,19 @@
 
 /* The surface of the tetrahedron (0,0,0) (1,0,0) (0,1,0) (0,0,1): four
  * triangles, three of area 1/2 and one of area sqrt(3)/2; elements of
- * other types (a point and a line in 2.2, a line in 4.1) are skipped. */
+ * other types (a point, a line and a 10-node triangle in 2.2, a line and a
+ * 10-node triangle in 4.1) are skipped. */
 static const char *tetra_v22 = "$MeshFormat\n2.2 0 8\n$EndMeshFormat\n"
                                "$PhysicalNames\n1\n2 1 \"surface\"\n$EndPhysicalNames\n"
                                "$Nodes\n4\n1 0 0 0\n2 1 0 0\n3 0 1 0\n7 0 0 1\n$EndNodes\n"
-                               "$Elements\n6\n1 15 2 0 1 1\n2 1 2 0 1 1 2\n"
+                               "$Elements\n7\n1 15 2 0 1 1\n2 1 2 0 1 1 2\n7 21 2 1 1 1 2 3 7 1 2 3 7 1 2\n"
                                "3 2 2 1 1 1 3 2\n4 2 2 1 1 1 2 7\n5 2 2 1 1 1 7 3\n6 2 2 1 1 2 3 7\n"
                                "$EndElements\n";
 static const char *tetra_v41 = "$MeshFormat\n4.1 0 8\n$EndMeshFormat\n"
                                "$Entities\n0 0 1 0\n1 0 0 0 1 1 1 0 0\n$EndEntities\n"
                                "$Nodes\n2 4 1 7\n2 1 0 3\n1\n2\n3\n0 0 0\n1 0 0\n0 1 0\n2 1 1 1\n7\n0 0 1 0.5 0.5\n"
                                "$EndNodes\n"
-                               "$Elements\n2 5 1 6\n1 2 1 1\n1 1 2\n2 1 2 4\n3 1 3 2\n4 1 2 7\n5 1 7 3\n6 2 3 7\n"
+                               "$Elements\n3 6 1 7\n1 2 1 1\n1 1 2\n2 1 21 1\n7 1 2 3 7 1 2 3 7 1 2\n2 1 2 4\n3 1 3 2\n4 1 2 7\n5 1 7 3\n6 2 3 7\n"
                                "$EndElements\n";
 
 static char *write_temp(const char *text)
@@ -64,12 +65,12 @@ Test(mesh, msh22_and_msh41_give_the_same_triangles)
     bem_mesh_t m;
     char error[512], *path = write_temp(tetra_v22);
     cr_assert_eq(bem_mesh_read(path, &m, error, sizeof error), 0, "%s", error);
-    check_tetra(&m, 2);
+    check_tetra(&m, 3);
     bem_mesh_free(&m);
     unlink(path);
     path = write_temp(tetra_v41);
     cr_assert_eq(bem_mesh_read(path, &m, error, sizeof error), 0, "%s", error);
-    check_tetra(&m, 1);
+    check_tetra(&m, 2);
     bem_mesh_free(&m);
     unlink(path);
 }
