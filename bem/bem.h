@@ -51,8 +51,8 @@ int bem_problem_init(bem_problem_t *p, int n, bem_geometry_t geometry, bem_kerne
  *     A_ij = a_i a_j G(c_i, c_j)                                 far,
  *     A_ij = (a_i int_Tj G(c_i, y) dy + a_j int_Ti G(c_j, y) dy) / 2   near,
  *     A_ii = a_i int_Ti G(c_i, y) dy                              (closed form),
- * "near" meaning |c_i - c_j| < BEM_MESH_NEAR x the longest edge: a
- * symmetric one-point Galerkin form.  A right-hand side b_i = a_i f(c_i)
+ * "near" meaning |c_i - c_j| < BEM_MESH_NEAR x the longer of the two
+ * triangles' longest edges: a symmetric one-point Galerkin form.  A right-hand side b_i = a_i f(c_i)
  * then gives the density solving int G sigma = f.  helmholtz adds the
  * bounded part (exp(ikr) - 1) / (4 pi r) of its kernel, integrated the same
  * way (far: a_i a_j exp(ikr) / (4 pi r)); hermitian multiplies the Laplace

@@ -294,7 +294,8 @@ static int build_mesh(struct reader *r, struct growing *nodes, struct growing *t
     mesh->vertices = malloc(n * 9 * sizeof(double));
     mesh->centroids = malloc(n * 3 * sizeof(double));
     mesh->areas = malloc(n * sizeof(double));
-    if (!mesh->vertices || !mesh->centroids || !mesh->areas)
+    mesh->diameters = malloc(n * sizeof(double));
+    if (!mesh->vertices || !mesh->centroids || !mesh->areas || !mesh->diameters)
         return fail(r, "out of memory");
     const struct triangle *tris = triangles->items;
     for (size_t t = 0; t < n; t++) {
@@ -324,8 +325,9 @@ static int build_mesh(struct reader *r, struct growing *nodes, struct growing *t
         if (!(area > 1e-12 * longest2))
             return fail(r, "degenerate triangle (area %g for an edge of %g)", area, sqrt(longest2));
         mesh->areas[t] = area;
-        if (sqrt(longest2) > mesh->diameter_max)
-            mesh->diameter_max = sqrt(longest2);
+        mesh->diameters[t] = sqrt(longest2);
+        if (mesh->diameters[t] > mesh->diameter_max)
+            mesh->diameter_max = mesh->diameters[t];
     }
     return 0;
 }
@@ -413,5 +415,6 @@ void bem_mesh_free(bem_mesh_t *mesh)
     free(mesh->vertices);
     free(mesh->centroids);
     free(mesh->areas);
+    free(mesh->diameters);
     memset(mesh, 0, sizeof *mesh);
 }

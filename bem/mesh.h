@@ -14,7 +14,8 @@ typedef struct bem_mesh {
     double *vertices;  /* 9 per triangle: x0 y0 z0 x1 y1 z1 x2 y2 z2, in file order */
     double *centroids; /* 3 per triangle */
     double *areas;     /* 1 per triangle */
-    double diameter_max; /* the longest triangle edge */
+    double *diameters; /* 1 per triangle: its longest edge */
+    double diameter_max; /* the longest edge of the mesh */
     int ignored_elements; /* elements of other types (points, lines, quads, ...) */
 } bem_mesh_t;
 

@@ -39,6 +39,14 @@ static inline scalar_t entry_value(const bem_problem_t *p, double complex diagon
     }
 }
 
+/* Near pairs get integrals, far ones the one-point product (bem.h).  The
+ * test is symmetric in i and j, so the matrix is, and local: on a graded
+ * mesh the small triangles are not held to the largest one's distance. */
+static int mesh_pair_is_near(const bem_mesh_t *mesh, int i, int j, double r)
+{
+    return r < BEM_MESH_NEAR * fmax(mesh->diameters[i], mesh->diameters[j]);
+}
+
 /* The mesh form of bem_problem_init_mesh (bem.h), Laplace part. */
 static double mesh_laplace(const bem_problem_t *p, int i, int j)
 {
@@ -50,7 +58,7 @@ static double mesh_laplace(const bem_problem_t *p, int i, int j)
         return ai * bem_triangle_inverse_distance(vi, vi + 3, vi + 6, ci) / (4 * M_PI) + p->diagonal_shift;
     double dx = ci[0] - cj[0], dy = ci[1] - cj[1], dz = ci[2] - cj[2];
     double r = sqrt(dx * dx + dy * dy + dz * dz);
-    if (r >= BEM_MESH_NEAR * mesh->diameter_max)
+    if (!mesh_pair_is_near(mesh, i, j, r))
         return ai * aj / (4 * M_PI * r);
     return (ai * bem_triangle_inverse_distance(vj, vj + 3, vj + 6, ci) +
             aj * bem_triangle_inverse_distance(vi, vi + 3, vi + 6, cj)) / (8 * M_PI);
@@ -68,7 +76,7 @@ static double complex mesh_helmholtz(const bem_problem_t *p, int i, int j)
     const double ai = mesh->areas[i], aj = mesh->areas[j];
     double dx = ci[0] - cj[0], dy = ci[1] - cj[1], dz = ci[2] - cj[2];
     double r = sqrt(dx * dx + dy * dy + dz * dz);
-    if (i != j && r >= BEM_MESH_NEAR * mesh->diameter_max)
+    if (i != j && !mesh_pair_is_near(mesh, i, j, r))
         return ai * aj * cexp(I * k * r) / (4 * M_PI * r);
     double complex smooth = i == j ? ai * bem_triangle_helmholtz_smooth(vi, vi + 3, vi + 6, ci, k)
                                    : (ai * bem_triangle_helmholtz_smooth(vj, vj + 3, vj + 6, ci, k) +
