@@ -26,10 +26,9 @@ typedef struct bem_mesh {
 int bem_mesh_read(const char *path, bem_mesh_t *mesh, char *error, size_t error_size);
 void bem_mesh_free(bem_mesh_t *mesh);
 
-/* Integral over the triangle (v0, v1, v2) of 1 / |x - y| dy.  Exact
- * (closed form) when x lies in the triangle's plane, inside or outside it;
- * otherwise by a quadrature on the triangle subdivided `levels` times
- * around the point (see mesh_integrals.c). */
+/* Integral over the triangle (v0, v1, v2) of 1 / |x - y| dy, in closed
+ * form for any x: in the triangle's plane or off it, inside or outside
+ * (see mesh_integrals.c). */
 double bem_triangle_inverse_distance(const double *v0, const double *v1, const double *v2, const double *x);
 
 /* Integral over the triangle of (exp(ik|x - y|) - 1) / |x - y| dy, the

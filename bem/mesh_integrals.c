@@ -1,31 +1,37 @@
 /*
- * mesh_integrals.c: the integral of 1 / |x - y| over a flat triangle T.
+ * mesh_integrals.c: integrals of 1 / |x - y| over flat triangles.
  *
- * x in the plane of T (the self term, and coplanar neighbours): closed
- * form.  Split T into the three triangles (x, a, b) over its oriented edges
- * (a, b); with h the signed distance from x to the line ab (positive when x
- * is on T's side) and t the abscissa along ab from the foot of the
- * perpendicular, polar coordinates around x give
- *     int_(x,a,b) 1/r dA = int R(phi) dphi = h int sec(phi) dphi
- *                        = h [asinh(t / |h|)] from t_a to t_b,
- * and the signed sum over the three edges is the integral over T, for x
- * inside or outside T.  An edge whose line passes through x contributes 0.
- *
- * x off the plane: the integrand is smooth but peaked near x; T is split
- * into 4 (midpoints) while x is closer than 4 times a sub-triangle's
- * diameter, up to MAX_LEVELS times, and every leaf takes the 7-point
- * degree-5 rule (Stroud T2:5-1, as in Dunavant's tables).
+ * int_T 1/|x - y| dy, closed form for any x.  Split T into the three
+ * triangles (x', a, b) over its oriented edges (a, b), x' the projection of
+ * x on T's plane and d = |x - x'| its height.  With p the signed distance
+ * in the plane from x' to the line ab (positive when x' is on T's side)
+ * and t the abscissa along ab from the foot of that perpendicular, polar
+ * coordinates (rho, phi) around x' in the sub-triangle, whose far side is
+ * at rho = R(phi) = p / cos(phi), give
+ *     int 1/sqrt(rho^2 + d^2) rho drho dphi = int (sqrt(R^2 + d^2) - d) dphi.
+ * In the plane (d = 0, the self term and coplanar neighbours) this is
+ *     int R dphi = p int sec(phi) dphi = p [asinh(tan phi)] = p [asinh(t / |p|)]
+ * from t_a to t_b.  Off the plane the same integral is (Wilton, Rao,
+ * Glisson, Schaubert, Al-Bundak, Butler, IEEE Trans. Antennas Propag. 32(3),
+ * 1984, with r_a, r_b the distances from x to a and b, r0^2 = p^2 + d^2)
+ *     p ln((r_b + t_b) / (r_a + t_a))
+ *       - d [atan(p t_b / (r0^2 + d r_b)) - atan(p t_a / (r0^2 + d r_a))],
+ * whose log term is the asinh one when d = 0.  The signed sum over the three
+ * edges is the integral over T, for x anywhere.  An edge whose line passes
+ * through x' contributes 0.
  *
  * Helmholtz: exp(ikr)/r = 1/r + (exp(ikr) - 1)/r.  The second term is
- * bounded (it tends to ik at r = 0) and is integrated by the same
- * subdivision and rule, for x anywhere.
+ * bounded (it tends to ik at r = 0): T is split into 4 (midpoints) while x
+ * is close next to a sub-triangle's diameter or the wavelength, and every
+ * leaf takes the 7-point degree-5 rule (Stroud T2:5-1, as in Dunavant's
+ * tables).
  */
 #include <complex.h>
 #include <math.h>
 
 #include "mesh.h"
 
-#define MAX_LEVELS 12
+#define HELMHOLTZ_MAX_LEVELS 8
 
 static void sub(const double *a, const double *b, double *out)
 {
@@ -39,26 +45,11 @@ static void cross(const double *a, const double *b, double *out)
     out[2] = a[0] * b[1] - a[1] * b[0];
 }
 
-/* Closed form, x in T's plane; n is T's unit normal. */
-static double in_plane(const double *v[3], const double *n, const double *x)
+/* ln(r + t) with r = sqrt(r0^2 + t^2), without the cancellation of r + t
+ * when t < 0: r + t = r0^2 / (r - t). */
+static double log_r_plus_t(double r, double t, double r0_squared)
 {
-    double total = 0;
-    for (int e = 0; e < 3; e++) {
-        const double *a = v[e], *b = v[(e + 1) % 3];
-        double edge[3], along[3], inward[3], xa[3];
-        sub(b, a, edge);
-        double length = sqrt(dot(edge, edge));
-        for (int c = 0; c < 3; c++)
-            along[c] = edge[c] / length;
-        cross(n, along, inward); /* points into T for a counter-clockwise edge */
-        sub(a, x, xa);
-        double h = -dot(xa, inward); /* > 0: x on T's side of the edge */
-        if (fabs(h) <= 1e-14 * length)
-            continue;
-        double t_a = dot(xa, along), t_b = t_a + length;
-        total += h * (asinh(t_b / fabs(h)) - asinh(t_a / fabs(h)));
-    }
-    return total;
+    return t >= 0 ? log(r + t) : log(r0_squared / (r - t));
 }
 
 /* The 7-point degree-5 rule on a triangle: barycentric points, weights
@@ -89,43 +80,9 @@ static void rule_distances(const double *a, const double *b, const double *c, co
     }
 }
 
-static double seven_points(const double *a, const double *b, const double *c, const double *x, double area)
-{
-    double r[RULE_POINTS], sum = 0;
-    rule_distances(a, b, c, x, r);
-    for (int q = 0; q < RULE_POINTS; q++)
-        sum += rule_weights[q] / r[q];
-    return sum * area;
-}
-
-static double subdivided(const double *a, const double *b, const double *c, const double *x, int level)
-{
-    double ab[3], ac[3], normal[3];
-    sub(b, a, ab);
-    sub(c, a, ac);
-    cross(ab, ac, normal);
-    double area = 0.5 * sqrt(dot(normal, normal));
-    double bc[3];
-    sub(c, b, bc);
-    double diameter = sqrt(fmax(dot(ab, ab), fmax(dot(ac, ac), dot(bc, bc))));
-    double centroid[3], d[3];
-    for (int k = 0; k < 3; k++)
-        centroid[k] = (a[k] + b[k] + c[k]) / 3;
-    sub(centroid, x, d);
-    if (level >= MAX_LEVELS || sqrt(dot(d, d)) > 4 * diameter)
-        return seven_points(a, b, c, x, area);
-    double mab[3], mbc[3], mca[3];
-    for (int k = 0; k < 3; k++) {
-        mab[k] = (a[k] + b[k]) / 2;
-        mbc[k] = (b[k] + c[k]) / 2;
-        mca[k] = (c[k] + a[k]) / 2;
-    }
-    return subdivided(a, mab, mca, x, level + 1) + subdivided(mab, b, mbc, x, level + 1) +
-           subdivided(mca, mbc, c, x, level + 1) + subdivided(mab, mbc, mca, x, level + 1);
-}
-
 double bem_triangle_inverse_distance(const double *v0, const double *v1, const double *v2, const double *x)
 {
+    const double *v[3] = {v0, v1, v2};
     double e1[3], e2[3], n[3], xv[3];
     sub(v1, v0, e1);
     sub(v2, v0, e2);
@@ -134,12 +91,33 @@ double bem_triangle_inverse_distance(const double *v0, const double *v1, const d
     for (int c = 0; c < 3; c++)
         n[c] /= twice_area;
     sub(x, v0, xv);
-    double scale = sqrt(fmax(dot(e1, e1), dot(e2, e2)));
-    if (fabs(dot(xv, n)) <= 1e-12 * scale) {
-        const double *v[3] = {v0, v1, v2};
-        return in_plane(v, n, x);
+    const double d = fabs(dot(xv, n));
+    double to[3][3], r[3]; /* x to each vertex, and its length (shared by two edges) */
+    for (int e = 0; e < 3; e++) {
+        sub(v[e], x, to[e]);
+        r[e] = sqrt(dot(to[e], to[e]));
     }
-    return subdivided(v0, v1, v2, x, 0);
+    double total = 0;
+    for (int e = 0; e < 3; e++) {
+        const int a = e, b = (e + 1) % 3;
+        double edge[3], along[3], inward[3];
+        sub(v[b], v[a], edge);
+        double length = sqrt(dot(edge, edge));
+        for (int c = 0; c < 3; c++)
+            along[c] = edge[c] / length;
+        cross(n, along, inward); /* points into T: the edges run counter-clockwise around n */
+        double p = -dot(to[a], inward);
+        if (fabs(p) <= 1e-14 * length)
+            continue;
+        double t_a = dot(to[a], along), t_b = t_a + length, r0_squared = p * p + d * d;
+        total += p * (log_r_plus_t(r[b], t_b, r0_squared) - log_r_plus_t(r[a], t_a, r0_squared));
+        if (d > 0) {
+            /* atan(u) - atan(w) = arg((1 + iu)(1 - iw)), both in (-pi/2, pi/2) */
+            double u = p * t_b / (r0_squared + d * r[b]), w = p * t_a / (r0_squared + d * r[a]);
+            total -= d * atan2(u - w, 1 + u * w);
+        }
+    }
+    return total;
 }
 
 /* (exp(ikr) - 1) / r, and its limit ik at r = 0. */
@@ -177,7 +155,7 @@ static double complex subdivided_helmholtz(const double *a, const double *b, con
     sub(centroid, x, d);
     /* The integrand is bounded at x and oscillates with wavelength
      * 2 pi / k: leaves must be small next to both. */
-    if (level >= MAX_LEVELS - 4 || (sqrt(dot(d, d)) > 2 * diameter && k * diameter < 0.5))
+    if (level >= HELMHOLTZ_MAX_LEVELS || (sqrt(dot(d, d)) > 2 * diameter && k * diameter < 0.5))
         return seven_points_helmholtz(a, b, c, x, area, k);
     double mab[3], mbc[3], mca[3];
     for (int m = 0; m < 3; m++) {
