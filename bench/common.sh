@@ -33,3 +33,10 @@ run_blrchol() {
 json_array_max() {
     grep -o "\"$2\": \[[^]]*\]" "$1" | tr -d '[]",' | awk '{ m = $2; for (i = 3; i <= NF; i++) if ($i > m) m = $i; print m }'
 }
+
+# json_array_mean FILE KEY: the mean of a top-level array of a blrchol JSON
+# file (empty when the array is absent or empty).
+json_array_mean() {
+    { grep -o "\"$2\": \[[^]]*\]" "$1" || true; } | tr -d '[]",' |
+        awk '{ s = 0; for (i = 2; i <= NF; i++) s += $i; if (NF > 1) printf "%.0f\n", s / (NF - 1) }'
+}
