@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers of the bench/ scripts (sourced).
 set -euo pipefail
 BLRCHOL_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
