@@ -46,7 +46,7 @@ static void usage(FILE *out)
             "      --mem-low SIZE         resume below this charge (default 66%% of the capacity)\n"
             "      --growth-margin F      local tiles charged at size x (1 + F) (default 0.2)\n"
             "      --no-memctl            account memory but never block submission\n"
-            "      --trace FILE.csv       memctl rows (rank,time,charged,actual,blocked) in FILE.csv and task\n"
+            "      --trace FILE.csv       memctl rows (rank,time,charged,actual,blocked,runtime) in FILE.csv and task\n"
             "                             spans (rank,worker,kind,start,end) in FILE.tasks.csv; with\n"
             "                             several ranks, .RANK is appended to each file name\n"
             "Output\n"

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "../memctl/tile_mem.h"
+#include "runtime_alloc.h"
 
 static void (*hook_received)(int, size_t);
 static void (*hook_released)(int);
@@ -118,7 +119,7 @@ static int tile_pack_data(starpu_data_handle_t handle, unsigned node, void **ptr
     if (!ptr)
         return 0;
     /* StarPU-MPI frees this buffer with starpu_free_on_node_flags. */
-    char *buffer = (char *)starpu_malloc_on_node_flags(node, *count, 0);
+    char *buffer = runtime_alloc_send_buffer(*count);
     STARPU_ASSERT_MSG(buffer, "blrchol: cannot allocate a %zu-byte send buffer", (size_t)*count);
     int32_t header[4] = {t->m, t->n, t->rank, t->elem_size};
     memcpy(buffer, header, TILE_HEADER_BYTES);

@@ -38,6 +38,7 @@ static struct {
     pthread_cond_t released;
     struct tile_charge *tiles;
     size_t charged, peak_charged;
+    size_t runtime;       /* part of charged: the runtime's own buffers */
     int blocked;
     long blocks, overflows, unreserved_receives;
     double blocked_seconds;
@@ -64,7 +65,8 @@ static void trace_row(int force)
     size_t moved = mc.charged > mc.last_row_charged ? mc.charged - mc.last_row_charged : mc.last_row_charged - mc.charged;
     if (!force && mc.blocked == mc.last_row_blocked && now - mc.last_row_time < 1e-3 && moved <= step)
         return;
-    fprintf(mc.cfg.trace, "%d,%.6f,%zu,%zu,%d\n", mc.cfg.rank, now, mc.charged, tile_mem_actual(), mc.blocked);
+    fprintf(mc.cfg.trace, "%d,%.6f,%zu,%zu,%d,%zu\n", mc.cfg.rank, now, mc.charged, tile_mem_actual(), mc.blocked,
+            mc.runtime);
     mc.last_row_time = now;
     mc.last_row_charged = mc.charged;
     mc.last_row_blocked = mc.blocked;
@@ -96,7 +98,7 @@ int memctl_init(const memctl_config_t *cfg)
     pthread_condattr_destroy(&attr);
     clock_gettime(CLOCK_MONOTONIC, &mc.start);
     if (mc.cfg.trace) {
-        fprintf(mc.cfg.trace, "rank,time,charged,actual,blocked\n");
+        fprintf(mc.cfg.trace, "rank,time,charged,actual,blocked,runtime\n");
         trace_row(1);
     }
     mc.ready = 1;
@@ -164,6 +166,26 @@ static void local_update(int tile, size_t actual, size_t cap)
 void memctl_local_register(int tile, size_t actual, size_t dense) { local_update(tile, actual, dense); }
 
 void memctl_local_set(int tile, size_t actual) { local_update(tile, actual, SIZE_MAX); }
+
+void memctl_runtime_changed(long delta)
+{
+    if (!mc.ready)
+        return;
+    pthread_mutex_lock(&mc.lock);
+    /* A buffer allocated before memctl started is never charged below 0. */
+    size_t give_back = delta < 0 ? (size_t)-delta : 0;
+    if (give_back > mc.runtime)
+        give_back = mc.runtime;
+    size_t take = delta > 0 ? (size_t)delta : 0;
+    mc.runtime += take - give_back;
+    mc.charged += take - give_back;
+    if (mc.charged > mc.peak_charged)
+        mc.peak_charged = mc.charged;
+    if (give_back && mc.charged < mc.cfg.low)
+        pthread_cond_broadcast(&mc.released);
+    trace_row(0);
+    pthread_mutex_unlock(&mc.lock);
+}
 
 static void add_seconds(struct timespec *ts, double seconds)
 {
@@ -285,6 +307,7 @@ void memctl_get_stats(memctl_stats_t *out)
     out->blocked_seconds = mc.blocked_seconds;
     out->overflows = mc.overflows;
     out->unreserved_receives = mc.unreserved_receives;
+    out->runtime = mc.runtime;
     pthread_mutex_unlock(&mc.lock);
 }
 

@@ -23,6 +23,16 @@ void *tile_mem_alloc(size_t bytes);
 /* `bytes` must be the size given to tile_mem_alloc. */
 void tile_mem_free(void *ptr, size_t bytes);
 
+/* Bytes the rank holds for tiles in buffers the runtime allocates
+ * (StarPU-MPI's early-data and send buffers: kernels/runtime_alloc.h).
+ * Counted apart from `actual` and never refused: StarPU cannot take a
+ * refusal there, so the capacity bounds the tile buffers only; the peak
+ * of tiles + runtime buffers is what the process really held. */
+void tile_mem_count(size_t bytes);
+void tile_mem_uncount(size_t bytes);
+size_t tile_mem_runtime(void);
+size_t tile_mem_peak_total(void);
+
 size_t tile_mem_actual(void);
 size_t tile_mem_peak(void);
 /* Optional observer, called after every successful change of `actual`

@@ -19,6 +19,7 @@
 #include "algorithms.h"
 #include "factor.h"
 #include "progress.h"
+#include "../kernels/runtime_alloc.h"
 #include "../kernels/tile_interface.h"
 #include "../kernels/tile_kernels.h"
 #include "../memctl/tile_mem.h"
@@ -47,6 +48,8 @@ int blrchol_init(int *argc, char ***argv)
     /* LAPACKE scans every input matrix for NaNs: a few per cent of the
      * factorisation time, for matrices our own kernels just produced. */
     LAPACKE_set_nancheck(0);
+    /* StarPU-MPI's own buffers counted with the tiles (runtime_alloc.h). */
+    runtime_alloc_install();
     struct starpu_conf conf;
     starpu_conf_init(&conf);
     if (starpu_mpi_init_conf(argc, argv, 0, MPI_COMM_WORLD, &conf) != 0)

@@ -14,6 +14,7 @@
 #include <starpu.h>
 
 #include "algorithms.h"
+#include "../kernels/runtime_alloc.h"
 #include "../kernels/task_trace.h"
 #include "../kernels/tile_interface.h"
 #include "../memctl/memctl.h"
@@ -28,6 +29,7 @@ static int memctl_reserve_hook(long index, size_t dense_bytes)
 static void memctl_received_hook(int index, size_t bytes) { memctl_received(index, bytes); }
 static void memctl_released_hook(int index) { memctl_released(index); }
 static void memctl_resized_hook(int index, size_t bytes) { memctl_local_set(index, bytes); }
+static void memctl_runtime_hook(long delta) { memctl_runtime_changed(delta); }
 /* Nothing submitted is left to run: waiting for memory would never end. */
 static int runtime_idle(void) { return starpu_task_nsubmitted() == 0; }
 
@@ -60,6 +62,7 @@ int factor_memory_setup(blrchol_factor_t *f)
     }
     /* One factor at a time: the allocator's counts start from nothing. */
     tile_mem_reset();
+    runtime_alloc_reset_peaks();
     tile_mem_set_capacity(opt->node_mem);
     size_t high = opt->mem_high ? opt->mem_high : capacity / 4 * 3;
     size_t low = opt->mem_low ? opt->mem_low : (size_t)(capacity * 0.66);
@@ -88,6 +91,7 @@ int factor_memory_setup(blrchol_factor_t *f)
     }
     f->has_memctl = 1;
     tile_interface_set_hooks(memctl_received_hook, memctl_released_hook, memctl_resized_hook);
+    runtime_alloc_set_observer(memctl_runtime_hook);
     blr_set_reserve_hook(memctl_reserve_hook);
     return 0;
 }
@@ -110,6 +114,12 @@ void factor_memory_collect(blrchol_factor_t *f)
     struct rusage usage;
     getrusage(RUSAGE_SELF, &usage);
     double mine[3] = {(double)stats.peak_charged, (double)tile_mem_peak(), usage.ru_maxrss * 1024.0};
+    double runtime_peaks[3] = {(double)runtime_alloc_peak(RUNTIME_EARLY), (double)runtime_alloc_peak(RUNTIME_SEND),
+                               (double)tile_mem_peak_total()};
+    MPI_Allreduce(MPI_IN_PLACE, runtime_peaks, 3, MPI_DOUBLE, MPI_MAX, f->comm);
+    rep->peak_early_bytes = runtime_peaks[0];
+    rep->peak_send_buffer_bytes = runtime_peaks[1];
+    rep->peak_total_bytes = runtime_peaks[2];
     int shown = f->nranks < REPORT_MAX_RANKS ? f->nranks : REPORT_MAX_RANKS;
     double *all = malloc(3 * sizeof(double) * f->nranks);
     MPI_Allgather(mine, 3, MPI_DOUBLE, all, 3, MPI_DOUBLE, f->comm);
@@ -156,6 +166,7 @@ void factor_memory_teardown(blrchol_factor_t *f)
     if (f->has_memctl) {
         memctl_shutdown();
         tile_interface_set_hooks(NULL, NULL, NULL);
+        runtime_alloc_set_observer(NULL);
         blr_set_reserve_hook(NULL);
         f->has_memctl = 0;
     }

@@ -84,3 +84,25 @@ Test(memctl_runs, budget_below_one_tile_is_refused, .timeout = 300)
     cr_assert(strstr(output, "too small for one task"), "%s", output);
     free(output);
 }
+
+/* StarPU-MPI's own buffers are counted (kernels/runtime_alloc.c): one rank
+ * sends nothing; with several ranks and dense tiles every send packs a
+ * whole tile (16-byte header + nb^2 doubles), so the send-buffer peak is at
+ * least one tile; a rank held by memctl receives data before its receive
+ * is posted, whole messages again.  The total peak is at least the tiles'. */
+Test(memctl_runs, starpu_mpi_buffers_are_counted, .timeout = 300)
+{
+    const double message = 16 + 200.0 * 200 * 8;
+    char *alone = run_json(1, "-n 2000 --nb 200 --dense", 0);
+    cr_assert_eq(json_number(alone, "peak_send_buffer_bytes"), 0);
+    cr_assert_eq(json_number(alone, "peak_early_bytes"), 0);
+    free(alone);
+
+    char *held = run_json(4, "-n 3000 --nb 200 --dense --mem-high 1200000 --mem-low 700000", 0);
+    double sends = json_number(held, "peak_send_buffer_bytes"), early = json_number(held, "peak_early_bytes");
+    cr_assert_geq(sends, message, "send buffers %g", sends);
+    cr_assert_gt(json_number(held, "memctl_blocks"), 0);
+    cr_assert_geq(early, message, "early data %g while memctl blocked", early);
+    cr_assert_geq(json_number(held, "peak_total_bytes"), json_number(held, "peak_actual_bytes"));
+    free(held);
+}

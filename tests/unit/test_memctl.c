@@ -148,6 +148,46 @@ Test(memctl, blocks_at_high_resumes_under_low, .timeout = 20)
     memctl_shutdown();
 }
 
+static atomic_int runtime_freed;
+
+/* StarPU-MPI frees an early-data buffer of 600 bytes after 50 ms. */
+static void *free_early_buffer(void *arg)
+{
+    (void)arg;
+    usleep(50000);
+    atomic_store(&runtime_freed, 1);
+    memctl_runtime_changed(-600);
+    return NULL;
+}
+
+Test(memctl, runtime_buffers_are_charged_and_released, .timeout = 20)
+{
+    memctl_config_t cfg = config(1, 1000, 500);
+    cr_assert_eq(memctl_init(&cfg), 0);
+    memctl_local_set(0, 200);                  /* 250 with the margin */
+    memctl_runtime_changed(+600);              /* an early-data buffer arrives */
+    cr_assert_eq(charged(), 850);
+    memctl_stats_t s;
+    memctl_get_stats(&s);
+    cr_assert_eq(s.runtime, 600);
+    /* 850 + 300 > 1000: blocks until the buffer is freed (250 < 500). */
+    atomic_store(&runtime_freed, 0);
+    pthread_t freer;
+    pthread_create(&freer, NULL, free_early_buffer, NULL);
+    cr_assert_eq(memctl_reserve_remote(3, 300), 0);
+    cr_assert(atomic_load(&runtime_freed), "resumed before the runtime buffer was freed");
+    pthread_join(freer, NULL);
+    memctl_get_stats(&s);
+    cr_assert_eq(s.charged, 250 + 300);
+    cr_assert_eq(s.runtime, 0);
+    cr_assert_eq(s.blocks, 1);
+    cr_assert_eq(s.overflows, 0);
+    cr_assert_eq(s.peak_charged, 850);
+    memctl_runtime_changed(-100);              /* allocated before memctl started: no negative charge */
+    cr_assert_eq(charged(), 550);
+    memctl_shutdown();
+}
+
 static int always_idle(void) { return 1; }
 
 Test(memctl, idle_runtime_ends_a_block_as_an_overflow, .timeout = 10)
@@ -178,14 +218,14 @@ Test(memctl, trace_is_a_csv_with_the_block, .timeout = 10)
     rewind(trace);
     char line[256];
     cr_assert_not_null(fgets(line, sizeof line, trace));
-    cr_assert_str_eq(line, "rank,time,charged,actual,blocked\n");
+    cr_assert_str_eq(line, "rank,time,charged,actual,blocked,runtime\n");
     double last_time = -1;
     int blocked_rows = 0, rows = 0;
     while (fgets(line, sizeof line, trace)) {
         int rank, blocked;
         double time;
-        size_t c, a;
-        cr_assert_eq(sscanf(line, "%d,%lf,%zu,%zu,%d", &rank, &time, &c, &a, &blocked), 5, "%s", line);
+        size_t c, a, runtime;
+        cr_assert_eq(sscanf(line, "%d,%lf,%zu,%zu,%d,%zu", &rank, &time, &c, &a, &blocked, &runtime), 6, "%s", line);
         cr_assert_geq(time, last_time);
         last_time = time;
         blocked_rows += blocked;
