@@ -9,20 +9,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-int run_mpi(int ranks, const char *command_line, char **output)
+int run_shell(const char *command, char **output)
 {
-    const char *mpirun = getenv("BLRCHOL_MPIRUN");
-    char fallback[128];
-    if (!mpirun || !*mpirun) {
-        snprintf(fallback, sizeof fallback, "mpirun --oversubscribe%s",
-                 geteuid() == 0 ? " --allow-run-as-root" : "");
-        mpirun = fallback;
-    }
-    size_t size = strlen(mpirun) + strlen(command_line) + 256;
-    char *command = malloc(size);
-    snprintf(command, size, "%s -x STARPU_NCPU=1 -x STARPU_SILENT=1 -np %d %s 2>&1", mpirun, ranks, command_line);
-    FILE *pipe = popen(command, "r");
-    free(command);
+    size_t size = strlen(command) + 16;
+    char *full = malloc(size);
+    snprintf(full, size, "%s 2>&1", command);
+    FILE *pipe = popen(full, "r");
+    free(full);
     if (!pipe)
         return -1;
     size_t length = 0, capacity = 4096;
@@ -40,6 +33,23 @@ int run_mpi(int ranks, const char *command_line, char **output)
     else
         free(text);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int run_mpi(int ranks, const char *command_line, char **output)
+{
+    const char *mpirun = getenv("BLRCHOL_MPIRUN");
+    char fallback[128];
+    if (!mpirun || !*mpirun) {
+        snprintf(fallback, sizeof fallback, "mpirun --oversubscribe%s",
+                 geteuid() == 0 ? " --allow-run-as-root" : "");
+        mpirun = fallback;
+    }
+    size_t size = strlen(mpirun) + strlen(command_line) + 256;
+    char *command = malloc(size);
+    snprintf(command, size, "%s -x STARPU_NCPU=1 -x STARPU_SILENT=1 -np %d %s", mpirun, ranks, command_line);
+    int status = run_shell(command, output);
+    free(command);
+    return status;
 }
 
 int run_blrchol(int ranks, const char *args, char **output)

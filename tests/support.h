@@ -15,6 +15,9 @@ int run_blrchol(int ranks, const char *args, char **output);
 /* The same for any command line ("PROGRAM ARGS", which may start with
  * mpirun options such as "-x VAR=value"). */
 int run_mpi(int ranks, const char *command_line, char **output);
+/* Run a shell command, stdout + stderr in *output (malloc'ed, may be
+ * NULL); the exit code, -1 if it did not exit. */
+int run_shell(const char *command, char **output);
 
 /* Run blrchol as run_blrchol does and assert a usage error: exit code 2,
  * `message` in the output, no crash. */

@@ -26,29 +26,11 @@ static const char *const required[] = {"ranks", "p", "q", "workers_per_rank", "n
 enum { NREQUIRED = sizeof required / sizeof required[0], MAXFIELDS = 64 };
 enum { RANKS, P, Q, WORKERS, N, NB, TIME, SPEEDUP, EFFICIENCY, ACTUAL, RSS, CHARGED, BLOCKED, BACKWARD, STATUS };
 
-/* Run a shell command; its output (stdout and stderr) in *output when
- * output is not NULL.  Returns the exit code (-1 if it did not exit). */
 static int shell(const char *command, char **output)
 {
-    char *full = malloc(strlen(command) + 16);
-    sprintf(full, "%s 2>&1", command);
-    FILE *pipe = popen(full, "r");
-    free(full);
-    cr_assert_not_null(pipe, "popen %s", command);
-    size_t length = 0, capacity = 4096, got;
-    char *text = malloc(capacity);
-    while ((got = fread(text + length, 1, capacity - length - 1, pipe)) > 0) {
-        length += got;
-        if (capacity - length < 1024)
-            text = realloc(text, capacity *= 2);
-    }
-    text[length] = 0;
-    int status = pclose(pipe);
-    if (output)
-        *output = text;
-    else
-        free(text);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    int status = run_shell(command, output);
+    cr_assert_neq(status, -1, "could not run %s", command);
+    return status;
 }
 
 /* Split a CSV line in place (empty fields kept); returns the field count. */
