@@ -154,9 +154,10 @@ typedef struct blrchol_report {
     int memctl;
     double node_mem, mem_high, mem_low; /* 0: none */
     double peak_charged_bytes, peak_actual_bytes, peak_rss_bytes; /* max over ranks */
-    double peak_early_bytes;       /* StarPU-MPI's early-data buffers, max over ranks */
+    double peak_recv_buffer_bytes; /* StarPU-MPI's receive buffers (early or posted), max over ranks */
     double peak_send_buffer_bytes; /* packed tiles being sent, max over ranks */
     double peak_total_bytes;       /* tiles + those runtime buffers, max over ranks */
+    double memctl_send_window_bytes; /* memctl's fixed charge for the send buffers */
     long memctl_blocks, memctl_overflows, memctl_unreserved_receives;
     double memctl_blocked_seconds;
     int nranks_reported;

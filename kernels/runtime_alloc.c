@@ -19,7 +19,6 @@ struct header {
 
 static int installed;
 static atomic_size_t held[RUNTIME_KINDS], peak[RUNTIME_KINDS];
-static void (*observer)(long delta);
 
 static void note(int kind, size_t bytes, int sign)
 {
@@ -32,9 +31,6 @@ static void note(int kind, size_t bytes, int sign)
         atomic_fetch_sub(&held[kind], bytes);
         tile_mem_uncount(bytes);
     }
-    void (*changed)(long) = observer;
-    if (changed)
-        changed(sign * (long)bytes);
 }
 
 static void *allocate(size_t bytes, int kind)
@@ -52,7 +48,7 @@ static void *allocate(size_t bytes, int kind)
 static int malloc_hook(unsigned node, void **out, size_t bytes, int flags)
 {
     (void)node;
-    *out = allocate(bytes, flags == 0 ? RUNTIME_EARLY : RUNTIME_OTHER);
+    *out = allocate(bytes, flags == 0 ? RUNTIME_RECV : RUNTIME_OTHER);
     return *out ? 0 : -ENOMEM;
 }
 
@@ -81,8 +77,6 @@ void *runtime_alloc_send_buffer(size_t bytes)
         return (void *)starpu_malloc_on_node_flags(STARPU_MAIN_RAM, bytes, 0);
     return allocate(bytes, RUNTIME_SEND);
 }
-
-void runtime_alloc_set_observer(void (*changed)(long delta)) { observer = changed; }
 
 size_t runtime_alloc_bytes(runtime_kind_t kind) { return atomic_load(&held[kind]); }
 size_t runtime_alloc_peak(runtime_kind_t kind) { return atomic_load(&peak[kind]); }

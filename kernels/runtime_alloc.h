@@ -11,17 +11,22 @@
  * it to the tile interface's unpack once the task that reads the tile is
  * submitted; unpack frees it.  Sends of a tile hold a packed copy until the
  * message has left.  Neither is a tile buffer, yet both are bytes the rank
- * holds for tiles.  starpu_malloc_set_hooks routes every allocation StarPU
- * makes in main memory through this module: flags 0 are the early-data
- * buffers (StarPU's other allocations carry STARPU_MALLOC_PINNED |
- * STARPU_MALLOC_COUNT), send buffers are allocated here by the pack.
+ * holds for tiles.  A posted receive of a packed tile also lands in a raw
+ * buffer of the same kind first (_starpu_mpi_irecv_size_func, lines 194
+ * and 261 of that file), unpacked and freed as soon as it is complete.
+ * starpu_malloc_set_hooks routes every allocation StarPU makes in main
+ * memory through this module: flags 0 are these receive buffers, early or
+ * posted (StarPU's other allocations carry STARPU_MALLOC_PINNED |
+ * STARPU_MALLOC_COUNT); send buffers are allocated here by the pack.  At
+ * most STARPU_MPI_NDETACHED_SEND sends (default 10) are packed at a time
+ * (_starpu_mpi_progress_thread_func).
  */
 #ifndef BLRCHOL_RUNTIME_ALLOC_H
 #define BLRCHOL_RUNTIME_ALLOC_H
 
 #include <stddef.h>
 
-typedef enum { RUNTIME_EARLY, RUNTIME_SEND, RUNTIME_OTHER, RUNTIME_KINDS } runtime_kind_t;
+typedef enum { RUNTIME_RECV, RUNTIME_SEND, RUNTIME_OTHER, RUNTIME_KINDS } runtime_kind_t;
 
 /* Install the hooks: before StarPU starts, so that every buffer it frees
  * went through them. */
@@ -31,10 +36,6 @@ int runtime_alloc_installed(void);
 /* A send buffer for the tile interface's pack; StarPU-MPI frees it with
  * starpu_free_on_node_flags(..., 0).  Without the hooks, StarPU's own. */
 void *runtime_alloc_send_buffer(size_t bytes);
-
-/* Called after every change with the signed byte count (memctl's charge);
- * must not block or call StarPU. */
-void runtime_alloc_set_observer(void (*changed)(long delta));
 
 size_t runtime_alloc_bytes(runtime_kind_t kind);
 size_t runtime_alloc_peak(runtime_kind_t kind);

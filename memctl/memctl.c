@@ -38,7 +38,6 @@ static struct {
     pthread_cond_t released;
     struct tile_charge *tiles;
     size_t charged, peak_charged;
-    size_t runtime;       /* part of charged: the runtime's own buffers */
     int blocked;
     long blocks, overflows, unreserved_receives;
     double blocked_seconds;
@@ -66,7 +65,7 @@ static void trace_row(int force)
     if (!force && mc.blocked == mc.last_row_blocked && now - mc.last_row_time < 1e-3 && moved <= step)
         return;
     fprintf(mc.cfg.trace, "%d,%.6f,%zu,%zu,%d,%zu\n", mc.cfg.rank, now, mc.charged, tile_mem_actual(), mc.blocked,
-            mc.runtime);
+            tile_mem_runtime());
     mc.last_row_time = now;
     mc.last_row_charged = mc.charged;
     mc.last_row_blocked = mc.blocked;
@@ -90,6 +89,7 @@ int memctl_init(const memctl_config_t *cfg)
     mc.tiles = calloc(cfg->ntiles > 0 ? cfg->ntiles : 1, sizeof *mc.tiles);
     if (!mc.tiles)
         return -1;
+    mc.charged = mc.peak_charged = cfg->fixed;
     pthread_mutex_init(&mc.lock, NULL);
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);
@@ -166,26 +166,6 @@ static void local_update(int tile, size_t actual, size_t cap)
 void memctl_local_register(int tile, size_t actual, size_t dense) { local_update(tile, actual, dense); }
 
 void memctl_local_set(int tile, size_t actual) { local_update(tile, actual, SIZE_MAX); }
-
-void memctl_runtime_changed(long delta)
-{
-    if (!mc.ready)
-        return;
-    pthread_mutex_lock(&mc.lock);
-    /* A buffer allocated before memctl started is never charged below 0. */
-    size_t give_back = delta < 0 ? (size_t)-delta : 0;
-    if (give_back > mc.runtime)
-        give_back = mc.runtime;
-    size_t take = delta > 0 ? (size_t)delta : 0;
-    mc.runtime += take - give_back;
-    mc.charged += take - give_back;
-    if (mc.charged > mc.peak_charged)
-        mc.peak_charged = mc.charged;
-    if (give_back && mc.charged < mc.cfg.low)
-        pthread_cond_broadcast(&mc.released);
-    trace_row(0);
-    pthread_mutex_unlock(&mc.lock);
-}
 
 static void add_seconds(struct timespec *ts, double seconds)
 {
@@ -307,7 +287,6 @@ void memctl_get_stats(memctl_stats_t *out)
     out->blocked_seconds = mc.blocked_seconds;
     out->overflows = mc.overflows;
     out->unreserved_receives = mc.unreserved_receives;
-    out->runtime = mc.runtime;
     pthread_mutex_unlock(&mc.lock);
 }
 

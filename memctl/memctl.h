@@ -34,8 +34,11 @@ typedef struct memctl_config {
      * memory, so waiting would never end; memctl then proceeds and counts
      * an overflow.  NULL: never. */
     int (*runtime_idle)(void);
+    size_t fixed;           /* charged from the start and never released: the runtime's
+                             * send buffers (at most its send window of packed tiles) */
     FILE *trace;            /* CSV rows "rank,time,charged,actual,blocked,runtime", or NULL
-                             * (runtime: the runtime buffers' bytes, within charged and actual) */
+                             * (runtime: bytes in StarPU-MPI's receive and send buffers,
+                             * tile_mem_runtime) */
 } memctl_config_t;
 
 typedef struct memctl_stats {
@@ -45,7 +48,6 @@ typedef struct memctl_stats {
     double blocked_seconds; /* total time blocked */
     long overflows;         /* blocks ended by runtime_idle, not by memory */
     long unreserved_receives; /* receptions of tiles that had no reservation */
-    size_t runtime;         /* runtime buffers charged now */
 } memctl_stats_t;
 
 int memctl_init(const memctl_config_t *cfg);
@@ -59,10 +61,6 @@ void memctl_local_set(int tile, size_t actual);
  * past its dense form: a low-rank tile whose rank passes min(m,n)/2
  * becomes dense), so a dense tile is charged exactly. */
 void memctl_local_register(int tile, size_t actual, size_t dense);
-/* The runtime's own buffers (StarPU-MPI's early-data and send buffers,
- * kernels/runtime_alloc.h) grew or shrank by `delta` bytes: charged as
- * they are, since no reservation covers them.  Any thread. */
-void memctl_runtime_changed(long delta);
 
 /* Before submitting a task that makes this rank receive remote tile `tile`
  * of dense size `dense` (the caller knows whether StarPU-MPI will post a

@@ -20,5 +20,8 @@ void blr_solve(desc_t *A, const struct kernel_args *args);
  * that runs on this rank and reads remote tile `index` of `dense_bytes`.
  * Returns 0, or non-zero to stop submitting (budget too small). */
 void blr_set_reserve_hook(int (*reserve)(long index, size_t dense_bytes));
+/* Step synchronisation of blr_potrf (potrf.c): `barrier` is a barrier of
+ * all ranks, called on the submitting thread; NULL: off. */
+void blr_set_step_sync(void (*barrier)(void));
 
 #endif

@@ -48,8 +48,11 @@ int blrchol_init(int *argc, char ***argv)
     /* LAPACKE scans every input matrix for NaNs: a few per cent of the
      * factorisation time, for matrices our own kernels just produced. */
     LAPACKE_set_nancheck(0);
-    /* StarPU-MPI's own buffers counted with the tiles (runtime_alloc.h). */
+    /* StarPU-MPI's own buffers counted with the tiles (runtime_alloc.h),
+     * and at most 4 sends packed at a time unless the user says otherwise:
+     * memctl charges that window for good (factor_memory.c). */
     runtime_alloc_install();
+    setenv("STARPU_MPI_NDETACHED_SEND", "4", 0);
     struct starpu_conf conf;
     starpu_conf_init(&conf);
     if (starpu_mpi_init_conf(argc, argv, 0, MPI_COMM_WORLD, &conf) != 0)
@@ -296,12 +299,13 @@ static int factorise(blrchol_factor_t *f, double t0)
      * Decide it on every rank together, before any rank starts: a rank
      * that stopped submitting alone would leave the others waiting. */
     size_t largest_tile = (size_t)A->nb * A->nb * A->elem_size;
-    int too_small = opt->memctl && f->nranks > 1 && largest_tile > (size_t)rep->mem_high;
+    int too_small = opt->memctl && f->nranks > 1 && largest_tile + f->send_window > (size_t)rep->mem_high;
     if (agree_failure(f, too_small)) {
         snprintf(rep->error, sizeof rep->error,
-                 "the memory budget is too small for one task: a remote tile of up to %.1f MiB does not fit under "
-                 "--mem-high %.1f MiB (raise --mem-high/--node-mem or lower --nb)",
-                 largest_tile / 1048576.0, rep->mem_high / 1048576.0);
+                 "the memory budget is too small for one task: a remote tile of up to %.1f MiB and StarPU-MPI's "
+                 "send window of %.1f MiB do not fit under --mem-high %.1f MiB (raise --mem-high/--node-mem, lower "
+                 "--nb, or set STARPU_MPI_NDETACHED_SEND lower)",
+                 largest_tile / 1048576.0, f->send_window / 1048576.0, rep->mem_high / 1048576.0);
         return BLRCHOL_BAD_INPUT;
     }
 

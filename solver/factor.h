@@ -26,6 +26,7 @@ struct blrchol_factor {
     desc_t A;
     struct kernel_args args;
     factor_identity_t identity;
+    size_t send_window;    /* memctl's fixed charge for StarPU-MPI's send buffers */
     report_t report;
     FILE *trace;           /* memctl rows, options.trace_path */
     FILE *task_trace;      /* task spans */

@@ -29,7 +29,19 @@ static int memctl_reserve_hook(long index, size_t dense_bytes)
 static void memctl_received_hook(int index, size_t bytes) { memctl_received(index, bytes); }
 static void memctl_released_hook(int index) { memctl_released(index); }
 static void memctl_resized_hook(int index, size_t bytes) { memctl_local_set(index, bytes); }
-static void memctl_runtime_hook(long delta) { memctl_runtime_changed(delta); }
+
+static MPI_Comm step_comm;
+static void step_barrier(void) { MPI_Barrier(step_comm); }
+
+/* StarPU-MPI packs at most STARPU_MPI_NDETACHED_SEND sends at a time
+ * (default 10; runtime_alloc.h): the send buffers never hold more than
+ * that many of the largest packed tile. */
+static size_t send_window(const desc_t *A)
+{
+    const char *text = getenv("STARPU_MPI_NDETACHED_SEND");
+    long sends = text && atol(text) > 0 ? atol(text) : 10;
+    return (size_t)sends * (16 + (size_t)A->nb * A->nb * A->elem_size);
+}
 /* Nothing submitted is left to run: waiting for memory would never end. */
 static int runtime_idle(void) { return starpu_task_nsubmitted() == 0; }
 
@@ -82,17 +94,26 @@ int factor_memory_setup(blrchol_factor_t *f)
         }
         task_trace_start();
     }
+    /* With several ranks, memctl charges the send window for good and
+     * turns the step synchronisation on (potrf.c), which leaves no
+     * message arriving before its receive is posted: receive buffers are
+     * then within their reservations, and tiles + runtime buffers stay
+     * under the high watermark but for one message being unpacked. */
+    const int controlled = opt->memctl && f->nranks > 1;
+    f->send_window = controlled ? send_window(&f->A) : 0;
+    rep->memctl_send_window_bytes = (double)f->send_window;
     memctl_config_t cfg = {.enabled = opt->memctl, .high = high, .low = low, .growth_margin = opt->growth_margin,
                            .ntiles = (int)f->A.ntiles, .rank = f->rank, .runtime_idle = runtime_idle,
-                           .trace = f->trace};
+                           .fixed = f->send_window, .trace = f->trace};
     if (memctl_init(&cfg) != 0) {
         snprintf(rep->error, sizeof rep->error, "cannot initialise memctl");
         return -1;
     }
     f->has_memctl = 1;
     tile_interface_set_hooks(memctl_received_hook, memctl_released_hook, memctl_resized_hook);
-    runtime_alloc_set_observer(memctl_runtime_hook);
     blr_set_reserve_hook(memctl_reserve_hook);
+    step_comm = f->comm;
+    blr_set_step_sync(controlled ? step_barrier : NULL);
     return 0;
 }
 
@@ -114,10 +135,10 @@ void factor_memory_collect(blrchol_factor_t *f)
     struct rusage usage;
     getrusage(RUSAGE_SELF, &usage);
     double mine[3] = {(double)stats.peak_charged, (double)tile_mem_peak(), usage.ru_maxrss * 1024.0};
-    double runtime_peaks[3] = {(double)runtime_alloc_peak(RUNTIME_EARLY), (double)runtime_alloc_peak(RUNTIME_SEND),
+    double runtime_peaks[3] = {(double)runtime_alloc_peak(RUNTIME_RECV), (double)runtime_alloc_peak(RUNTIME_SEND),
                                (double)tile_mem_peak_total()};
     MPI_Allreduce(MPI_IN_PLACE, runtime_peaks, 3, MPI_DOUBLE, MPI_MAX, f->comm);
-    rep->peak_early_bytes = runtime_peaks[0];
+    rep->peak_recv_buffer_bytes = runtime_peaks[0];
     rep->peak_send_buffer_bytes = runtime_peaks[1];
     rep->peak_total_bytes = runtime_peaks[2];
     int shown = f->nranks < REPORT_MAX_RANKS ? f->nranks : REPORT_MAX_RANKS;
@@ -166,8 +187,8 @@ void factor_memory_teardown(blrchol_factor_t *f)
     if (f->has_memctl) {
         memctl_shutdown();
         tile_interface_set_hooks(NULL, NULL, NULL);
-        runtime_alloc_set_observer(NULL);
         blr_set_reserve_hook(NULL);
+        blr_set_step_sync(NULL);
         f->has_memctl = 0;
     }
     if (f->trace)

@@ -9,6 +9,18 @@
  * i mod Q, where the row-i readers were those of process row i mod P).  The
  * row flush frees the row's copies early; the column is forgotten (flushed
  * again, remote handles dropped) once step j is fully submitted.
+ *
+ * Step synchronisation (memctl on, several ranks: blr_set_step_sync).  A
+ * message that arrives before its receive is posted waits in a StarPU-MPI
+ * buffer that no reservation covers ("early data", README memctl).  So
+ * each step starts with every rank reserving the remote tiles its step-j
+ * tasks read and posting their receives (blocking in memctl as needed),
+ * then a barrier: no rank submits, hence sends, step j before every rank
+ * has posted its step-j receives.  Each copy is then received once per
+ * step (no row flush: a second reception would be posted late) and kept
+ * until the column is forgotten.  No rank blocks after the barrier, so
+ * every send of step j - 1 is posted before anyone blocks in step j, and
+ * the tasks a blocked rank waits for can all run.
  */
 #include "algorithms.h"
 
@@ -16,10 +28,18 @@
 
 #include "submit.h"
 
+static void (*step_barrier)(void);
+void blr_set_step_sync(void (*barrier)(void)) { step_barrier = barrier; }
+
 int blr_potrf(desc_t *A, const struct kernel_args *base)
 {
     const int nt = A->nt;
     for (int j = 0; j < nt; j++) {
+        if (step_barrier) {
+            if (submit_step_receptions(A, j))
+                return -1;
+            step_barrier();
+        }
         struct kernel_args args = *base;
         args.row = args.col = j;
         if (submit_task(A, &cl_potrf, &args, STARPU_MAX_PRIO, j, j, -1, -1, -1, -1))
@@ -41,7 +61,8 @@ int blr_potrf(desc_t *A, const struct kernel_args *base)
                 if (submit_task(A, &cl_gemm, &args, k == j + 1 ? 1 : 0, i, k, i, j, k, j))
                     return -1;
             }
-            desc_flush(A, i, j);
+            if (!step_barrier)
+                desc_flush(A, i, j);
         }
         for (int i = j + 1; i < nt; i++)
             desc_forget(A, i, j);

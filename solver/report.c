@@ -76,9 +76,10 @@ void blrchol_report_json(const blrchol_report_t *r, FILE *out)
     number(out, "peak_charged_bytes", r->peak_charged_bytes, 0);
     number(out, "peak_actual_bytes", r->peak_actual_bytes, 0);
     number(out, "peak_rss_bytes", r->peak_rss_bytes, 0);
-    number(out, "peak_early_bytes", r->peak_early_bytes, 0);
+    number(out, "peak_recv_buffer_bytes", r->peak_recv_buffer_bytes, 0);
     number(out, "peak_send_buffer_bytes", r->peak_send_buffer_bytes, 0);
     number(out, "peak_total_bytes", r->peak_total_bytes, 0);
+    number(out, "memctl_send_window_bytes", r->memctl_send_window_bytes, 0);
     number(out, "memctl_blocks", r->memctl_blocks, 0);
     number(out, "memctl_blocked_seconds", r->memctl_blocked_seconds, 0);
     number(out, "memctl_overflows", r->memctl_overflows, 0);
@@ -109,8 +110,8 @@ void blrchol_report_summary(const blrchol_report_t *r, FILE *out)
     fprintf(out, "  peak per rank: charged %.1f MiB, actual %.1f MiB, rss %.1f MiB; memctl %s, %ld blocks (%.2f s)\n",
             mib(r->peak_charged_bytes), mib(r->peak_actual_bytes), mib(r->peak_rss_bytes), r->memctl ? "on" : "off",
             r->memctl_blocks, r->memctl_blocked_seconds);
-    fprintf(out, "  with StarPU-MPI's buffers (early data %.1f MiB, sends %.1f MiB at their peaks): %.1f MiB\n",
-            mib(r->peak_early_bytes), mib(r->peak_send_buffer_bytes), mib(r->peak_total_bytes));
+    fprintf(out, "  with StarPU-MPI's buffers (receives %.1f MiB, sends %.1f MiB at their peaks): %.1f MiB\n",
+            mib(r->peak_recv_buffer_bytes), mib(r->peak_send_buffer_bytes), mib(r->peak_total_bytes));
     if (!isnan(r->backward_error))
         fprintf(out, "  backward error: %.3e\n", r->backward_error);
 }

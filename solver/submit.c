@@ -13,6 +13,40 @@ static size_t tile_dense_size(const desc_t *A, int i, int j)
     return (size_t)desc_tile_rows(A, i) * desc_tile_rows(A, j) * A->elem_size;
 }
 
+/* Reserve tile (i, j) for a reception here and post the receive now,
+ * unless it is local or already received (cached). */
+static int prepost(desc_t *A, int i, int j)
+{
+    if (i < 0 || desc_is_mine(A, i, j))
+        return 0;
+    starpu_data_handle_t handle = desc_tile(A, i, j);
+    if (starpu_mpi_cached_receive(handle))
+        return 0;
+    if (reserve_hook && reserve_hook(desc_index(A, i, j), tile_dense_size(A, i, j)))
+        return -1;
+    /* Marks the copy as received for StarPU-MPI's cache, so that the
+     * task_insert of its readers posts no second receive. */
+    if (!starpu_mpi_cached_receive_set(handle))
+        starpu_mpi_irecv_detached(handle, desc_owner(A, i, j), starpu_mpi_data_get_tag(handle), A->comm, NULL, NULL);
+    return 0;
+}
+
+int submit_step_receptions(desc_t *A, int j)
+{
+    const int nt = A->nt;
+    for (int i = j + 1; i < nt; i++) {
+        if (desc_is_mine(A, i, j) && prepost(A, j, j))              /* TRSM(i, j) reads L_jj */
+            return -1;
+        if (desc_is_mine(A, i, i) && prepost(A, i, j))              /* SYRK(i, i) reads L_ij */
+            return -1;
+        for (int k = j + 1; k < i; k++)                             /* GEMM(i, k) reads L_ij, L_kj */
+            if (desc_is_mine(A, i, k) && (prepost(A, i, j) || prepost(A, k, j)))
+                return -1;
+    }
+    return 0;
+}
+
+
 int submit_task(desc_t *A, struct starpu_codelet *cl, const struct kernel_args *args, int priority, int wi,
                 int wj, int r1i, int r1j, int r2i, int r2j)
 {

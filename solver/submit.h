@@ -15,4 +15,9 @@
 int submit_task(desc_t *A, struct starpu_codelet *cl, const struct kernel_args *args, int priority, int wi,
                 int wj, int r1i, int r1j, int r2i, int r2j);
 
+/* Before step j of the factorisation, on this rank: reserve every remote
+ * tile its tasks of step j will read and post their receives now (see
+ * potrf.c, step synchronisation).  0, or -1 when a reservation refused. */
+int submit_step_receptions(desc_t *A, int j);
+
 #endif

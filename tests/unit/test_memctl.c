@@ -148,43 +148,23 @@ Test(memctl, blocks_at_high_resumes_under_low, .timeout = 20)
     memctl_shutdown();
 }
 
-static atomic_int runtime_freed;
-
-/* StarPU-MPI frees an early-data buffer of 600 bytes after 50 ms. */
-static void *free_early_buffer(void *arg)
-{
-    (void)arg;
-    usleep(50000);
-    atomic_store(&runtime_freed, 1);
-    memctl_runtime_changed(-600);
-    return NULL;
-}
-
-Test(memctl, runtime_buffers_are_charged_and_released, .timeout = 20)
+Test(memctl, a_fixed_charge_counts_towards_the_watermarks, .timeout = 10)
 {
     memctl_config_t cfg = config(1, 1000, 500);
+    cfg.fixed = 600;                            /* a send window */
     cr_assert_eq(memctl_init(&cfg), 0);
-    memctl_local_set(0, 200);                  /* 250 with the margin */
-    memctl_runtime_changed(+600);              /* an early-data buffer arrives */
+    cr_assert_eq(charged(), 600);
+    memctl_local_set(0, 200);                   /* 250 with the margin */
     cr_assert_eq(charged(), 850);
     memctl_stats_t s;
     memctl_get_stats(&s);
-    cr_assert_eq(s.runtime, 600);
-    /* 850 + 300 > 1000: blocks until the buffer is freed (250 < 500). */
-    atomic_store(&runtime_freed, 0);
-    pthread_t freer;
-    pthread_create(&freer, NULL, free_early_buffer, NULL);
-    cr_assert_eq(memctl_reserve_remote(3, 300), 0);
-    cr_assert(atomic_load(&runtime_freed), "resumed before the runtime buffer was freed");
-    pthread_join(freer, NULL);
-    memctl_get_stats(&s);
-    cr_assert_eq(s.charged, 250 + 300);
-    cr_assert_eq(s.runtime, 0);
-    cr_assert_eq(s.blocks, 1);
-    cr_assert_eq(s.overflows, 0);
     cr_assert_eq(s.peak_charged, 850);
-    memctl_runtime_changed(-100);              /* allocated before memctl started: no negative charge */
-    cr_assert_eq(charged(), 550);
+    memctl_reserve_remote(3, 100);              /* 950 <= high: no block */
+    memctl_received(3, 100);
+    memctl_released(3);
+    cr_assert_eq(charged(), 850, "the fixed charge is never released");
+    memctl_get_stats(&s);
+    cr_assert_eq(s.blocks, 0);
     memctl_shutdown();
 }
 
