@@ -13,14 +13,15 @@
  * Step synchronisation (memctl on, several ranks: blr_set_step_sync).  A
  * message that arrives before its receive is posted waits in a StarPU-MPI
  * buffer that no reservation covers ("early data", README memctl).  So
- * each step starts with every rank reserving the remote tiles its step-j
- * tasks read and posting their receives (blocking in memctl as needed),
- * then a barrier: no rank submits, hence sends, step j before every rank
- * has posted its step-j receives.  Each copy is then received once per
- * step (no row flush: a second reception would be posted late) and kept
- * until the column is forgotten.  No rank blocks after the barrier, so
- * every send of step j - 1 is posted before anyone blocks in step j, and
- * the tasks a blocked rank waits for can all run.
+ * each rank reserves and posts the receives of L_jj for its TRSMs once
+ * POTRF is submitted, and those of the panel for its SYRKs and GEMMs once
+ * the TRSMs are submitted (blocking in memctl as needed), and a barrier
+ * follows each: no rank submits the tasks that send L_jj, or the panel,
+ * before every rank has posted the receives.  Each copy is then received
+ * once per step (no row flush: a second reception would be posted late)
+ * and kept until the column is forgotten.  No rank blocks after a
+ * barrier, so every send the tasks of a blocked rank wait for is posted,
+ * and they can all run.
  */
 #include "algorithms.h"
 
@@ -31,18 +32,28 @@
 static void (*step_barrier)(void);
 void blr_set_step_sync(void (*barrier)(void)) { step_barrier = barrier; }
 
+/* Step synchronisation: post this rank's receives of `reads`, then wait
+ * for every rank to have done so.  A refused reservation (a tile above the
+ * high watermark) is excluded beforehand on every rank together. */
+static int post_receives(desc_t *A, int j, step_reads_t reads)
+{
+    if (!step_barrier)
+        return 0;
+    if (submit_step_receptions(A, j, reads))
+        return -1;
+    step_barrier();
+    return 0;
+}
+
 int blr_potrf(desc_t *A, const struct kernel_args *base)
 {
     const int nt = A->nt;
     for (int j = 0; j < nt; j++) {
-        if (step_barrier) {
-            if (submit_step_receptions(A, j))
-                return -1;
-            step_barrier();
-        }
         struct kernel_args args = *base;
         args.row = args.col = j;
         if (submit_task(A, &cl_potrf, &args, STARPU_MAX_PRIO, j, j, -1, -1, -1, -1))
+            return -1;
+        if (post_receives(A, j, STEP_DIAGONAL))
             return -1;
         for (int i = j + 1; i < nt; i++) {
             args.row = i;
@@ -50,6 +61,8 @@ int blr_potrf(desc_t *A, const struct kernel_args *base)
                 return -1;
         }
         desc_forget(A, j, j);
+        if (post_receives(A, j, STEP_PANEL))
+            return -1;
         for (int i = j + 1; i < nt; i++) {
             args.row = args.col = i;
             /* Work that unlocks the next panel first. */

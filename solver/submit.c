@@ -31,12 +31,15 @@ static int prepost(desc_t *A, int i, int j)
     return 0;
 }
 
-int submit_step_receptions(desc_t *A, int j)
+int submit_step_receptions(desc_t *A, int j, step_reads_t reads)
 {
     const int nt = A->nt;
     for (int i = j + 1; i < nt; i++) {
-        if (desc_is_mine(A, i, j) && prepost(A, j, j))              /* TRSM(i, j) reads L_jj */
-            return -1;
+        if (reads == STEP_DIAGONAL) {
+            if (desc_is_mine(A, i, j) && prepost(A, j, j))          /* TRSM(i, j) reads L_jj */
+                return -1;
+            continue;
+        }
         if (desc_is_mine(A, i, i) && prepost(A, i, j))              /* SYRK(i, i) reads L_ij */
             return -1;
         for (int k = j + 1; k < i; k++)                             /* GEMM(i, k) reads L_ij, L_kj */
@@ -45,7 +48,6 @@ int submit_step_receptions(desc_t *A, int j)
     }
     return 0;
 }
-
 
 int submit_task(desc_t *A, struct starpu_codelet *cl, const struct kernel_args *args, int priority, int wi,
                 int wj, int r1i, int r1j, int r2i, int r2j)

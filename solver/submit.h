@@ -15,9 +15,15 @@
 int submit_task(desc_t *A, struct starpu_codelet *cl, const struct kernel_args *args, int priority, int wi,
                 int wj, int r1i, int r1j, int r2i, int r2j);
 
-/* Before step j of the factorisation, on this rank: reserve every remote
- * tile its tasks of step j will read and post their receives now (see
- * potrf.c, step synchronisation).  0, or -1 when a reservation refused. */
-int submit_step_receptions(desc_t *A, int j);
+/* In step j of the factorisation, on this rank: reserve the remote tiles
+ * that its TRSMs (L_jj: STEP_DIAGONAL, after POTRF is submitted) or its
+ * SYRKs and GEMMs (the panel: STEP_PANEL, after the TRSMs are submitted)
+ * will read, and post their receives now (potrf.c, step
+ * synchronisation).  A receive must be posted after the task that writes
+ * the tile is submitted here: that submission drops this rank's cached
+ * copy, and with it a receive posted earlier.  0, or -1 when a
+ * reservation refused. */
+typedef enum { STEP_DIAGONAL, STEP_PANEL } step_reads_t;
+int submit_step_receptions(desc_t *A, int j, step_reads_t reads);
 
 #endif
