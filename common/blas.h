@@ -109,6 +109,11 @@ static inline int lapack_potrf_lower(int n, scalar_t *a, int lda)
  * columns), and that path dominated the factorisation's profile. */
 static inline int lapack_qr_wy(int m, int n, scalar_t *a, int lda, scalar_t *t)
 {
+    /* geqrt sets T's upper triangle only, and LAPACKE_?gemqrt checks the
+     * whole of it for NaNs: a stale NaN pattern below the diagonal (the
+     * workspace comes from malloc) would fail lapack_apply_q. */
+    for (size_t i = 0; i < (size_t)n * n; i++)
+        t[i] = 0;
     return (int)LAPACK_FN(geqrt)(LAPACK_COL_MAJOR, m, n, n, a, lda, t, n);
 }
 
