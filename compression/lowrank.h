@@ -14,6 +14,8 @@
  *   -1 also covers a failed malloc of a workspace; -2 means LAPACK failed
  *   (an SVD did not converge) and the tile is unchanged.
  * - x and y of lr_add_product must not alias the tile's own storage.
+ * - Every low-rank tile these functions produce is in svd_form (tile.h):
+ *   U with orthonormal columns, the singular values in V.
  */
 #ifndef BLRCHOL_LOWRANK_H
 #define BLRCHOL_LOWRANK_H

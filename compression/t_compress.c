@@ -36,9 +36,9 @@ static inline int min_int(int a, int b) { return a < b ? a : b; }
 
 /*
  * Compress the m x n array d (leading dimension m, not modified) into t by a
- * thin SVD d = W S Z^H: T ~ (W_r S_r) (Z_r^H), and V'^* = ZH_r gives
- * V' = ZH_r^H (conj = 1) or ZH_r^T (conj = 0).  When the truncated rank is
- * too big, t is not touched and *stays_dense is set.  d may be t's own dense
+ * thin SVD d = W S Z^H: T ~ W_r (S_r Z_r^H), and V'^* = S_r ZH_r gives
+ * V' = ZH_r^H S_r (conj = 1) or ZH_r^T S_r (conj = 0), in svd_form.  When
+ * the truncated rank is too big, t is not touched and *stays_dense is set.  d may be t's own dense
  * storage: it is only read before t is resized.
  */
 static int compress_array(tile_t *t, const scalar_t *d, double tol, int conj, int *stays_dense)
@@ -70,10 +70,11 @@ static int compress_array(tile_t *t, const scalar_t *d, double tol, int conj, in
     scalar_t *u = t->u, *v = t->v;
     for (int l = 0; l < r; l++) {
         for (int i = 0; i < m; i++)
-            u[i + (size_t)l * m] = w[i + (size_t)l * m] * s[l];
+            u[i + (size_t)l * m] = w[i + (size_t)l * m];
         for (int j = 0; j < n; j++)
-            v[j + (size_t)l * n] = SCALAR_STAR(zh[l + (size_t)j * p], conj);
+            v[j + (size_t)l * n] = SCALAR_STAR(zh[l + (size_t)j * p], conj) * s[l];
     }
+    t->svd_form = 1;
     status = 0;
 done:
     free(a);

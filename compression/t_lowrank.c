@@ -53,8 +53,10 @@ static void pad_below(int rows, int r, int k, const scalar_t *top, int ldtop, in
  * With gesdd's YH = Y^H (p x kb):
  *     conj = 1: Y_r^H Q_b^H = (Q_b Y_r)^H,        so V' = Q_b YH_r^H;
  *     conj = 0: Y_r^H Q_b^T = (Q_b conj(Y_r))^T,  so V' = Q_b YH_r^T;
- * in both cases V' = Q_b (YH_r)^*.  Q_a and Q_b stay as blocked reflectors
- * and are applied to [X_r S_r; 0] and [(YH_r)^*; 0] straight into the tile.
+ * in both cases V' = Q_b (YH_r)^*.  The singular values go into V
+ * (U' = Q_a X_r, V' = Q_b (YH_r)^* S_r): the result is in svd_form.  Q_a
+ * and Q_b stay as blocked reflectors and are applied to [X_r; 0] and
+ * [(YH_r)^* S_r; 0] straight into the tile.
  * When k >= m, A is its own "R" (Q_a = I, ka = m): a QR would only cost and
  * would not give a square R; likewise for B.
  */
@@ -103,9 +105,10 @@ int NAME(lr_recompress_factors)(tile_t *t, int k, scalar_t *a, scalar_t *b, doub
         status = 0;
         goto done;
     }
-    for (int l = 0; l < r; l++)
-        for (int i = 0; i < ka; i++)
-            x[i + (size_t)l * ka] *= s[l];
+    /* The singular values go into V: U stays orthonormal (svd_form). */
+    for (int i = 0; i < kb; i++)
+        for (int l = 0; l < r; l++)
+            yh[l + (size_t)i * p] *= s[l];
 
     /* Only now touch the tile: every failure above left it as it was. */
     status = -1;
@@ -121,6 +124,7 @@ int NAME(lr_recompress_factors)(tile_t *t, int k, scalar_t *a, scalar_t *b, doub
         if (qr_b && lapack_apply_q(n, r, k, b, n, wy_b, t->v, n) != 0)
             goto done;
     }
+    t->svd_form = 1;
     status = 0;
 
 done:

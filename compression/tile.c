@@ -53,6 +53,7 @@ int tile_make_dense(tile_t *t)
     t->u = fresh;
     t->u_cap = bytes;
     t->rank = TILE_DENSE;
+    t->svd_form = 0;
     return 0;
 }
 
@@ -72,6 +73,7 @@ int tile_resize_lowrank(tile_t *t, int rank, int keep)
         t->u = u, t->u_cap = u_bytes;
         t->v = v, t->v_cap = v_bytes;
         t->rank = rank;
+        t->svd_form = 0;
         return 0;
     }
     int kept = keep ? (rank < t->rank ? rank : t->rank) : 0;
@@ -96,6 +98,7 @@ int tile_resize_lowrank(tile_t *t, int rank, int keep)
     if (t->u != old_u)
         tile_mem_free(old_u, old_u_cap);
     t->rank = rank;
+    t->svd_form = 0;
     return 0;
 }
 
@@ -106,6 +109,7 @@ void tile_release(tile_t *t)
     t->u = t->v = NULL;
     t->u_cap = t->v_cap = 0;
     t->rank = 0;
+    t->svd_form = 0;
 }
 
 int tile_copy(tile_t *dst, const tile_t *src)
@@ -125,6 +129,7 @@ int tile_copy(tile_t *dst, const tile_t *src)
             memcpy(dst->u, src->u, (size_t)src->m * src->rank * esz);
             memcpy(dst->v, src->v, (size_t)src->n * src->rank * esz);
         }
+        dst->svd_form = src->svd_form;
     }
     return 0;
 }

@@ -23,6 +23,12 @@ typedef struct tile {
     void *v;        /* low-rank: n x rank; unused when dense */
     size_t u_cap;   /* bytes allocated for u (as given to tile_mem_alloc) */
     size_t v_cap;   /* bytes allocated for v */
+    int svd_form;   /* low-rank only, 1 when U has orthonormal columns and V orthogonal ones:
+                     * U V^* is then a thin SVD whose singular values are the norms of V's
+                     * columns.  Set by the low-rank algebra (lowrank.h) on the tiles it
+                     * produces; 0 means nothing is known.  Every tile function that changes
+                     * the storage clears it (tile_copy copies it); code that writes U or V
+                     * in place must clear it too (tile_trsm does). */
 } tile_t;
 
 static inline int tile_is_dense(const tile_t *t) { return t->rank == TILE_DENSE; }

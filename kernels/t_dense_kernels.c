@@ -78,6 +78,7 @@ int NAME(tile_trsm)(tile_t *a, const tile_t *l, int conj)
     }
     /* U V^* L^{-*} = U (L^{-1} V)^*, for ^T and ^H alike. */
     blas_trsm(CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, a->n, a->rank, 1.0, l->u, l->m, a->v, a->n);
+    a->svd_form = 0;   /* U is still orthonormal, V's columns no longer orthogonal */
     kernel_flops_add(FLOP_SCALE * a->n * (double)a->n * a->rank);
     return 0;
 }
