@@ -134,20 +134,29 @@ int NAME(tile_gemm)(tile_t *c, const tile_t *a, const tile_t *b, double tol, int
     const scalar_t *xs, *ys;
     double flops = 0;
     if (!tile_is_dense(a) && !tile_is_dense(b)) {
-        /* Ua Va^* (Ub Vb^*)^* = Ua (Va^* Vb) Ub^*: X = Ua (Va^* Vb), Y = Ub. */
+        /* Ua Va^* (Ub Vb^*)^* = Ua G Ub^*, G = Va^* Vb (ka x kb): a product of rank
+         * min(ka, kb), given with that many columns: X = Ua, Y = Ub G^* when
+         * ka <= kb, else X = Ua G, Y = Ub. */
         int ka = a->rank, kb = b->rank;
         scalar_t *core = malloc((size_t)ka * kb * sizeof *core);
-        x = malloc((size_t)m * kb * sizeof *x);
-        if (!core || !x) {
+        scalar_t *xy = malloc((size_t)(ka <= kb ? n * ka : m * kb) * sizeof *xy);
+        if (!core || !xy) {
             free(core);
-            free(x);
+            free(xy);
             return -1;
         }
         blas_gemm(star, CblasNoTrans, ka, kb, inner, 1.0, a->v, inner, b->v, inner, 0.0, core, ka);
-        blas_gemm(CblasNoTrans, CblasNoTrans, m, kb, ka, 1.0, a->u, m, core, ka, 0.0, x, m);
+        if (ka <= kb) {
+            /* (G Ub^*)^* = Ub G^* for ^T and ^H alike. */
+            blas_gemm(CblasNoTrans, star, n, ka, kb, 1.0, b->u, n, core, ka, 0.0, xy, n);
+            flops = 2.0 * ((double)ka * kb * inner + (double)n * kb * ka);
+            k = ka, xs = a->u, ys = y = xy;
+        } else {
+            blas_gemm(CblasNoTrans, CblasNoTrans, m, kb, ka, 1.0, a->u, m, core, ka, 0.0, xy, m);
+            flops = 2.0 * ((double)ka * kb * inner + (double)m * kb * ka);
+            k = kb, xs = x = xy, ys = b->u;
+        }
         free(core);
-        flops = 2.0 * ((double)ka * kb * inner + (double)m * kb * ka);
-        k = kb, xs = x, ys = b->u;
     } else if (!tile_is_dense(a)) {
         /* Ua Va^* B^* = Ua (B Va)^*... with * applied to (Va^* B^*) = (B Va^{*-})^*:
          * Y = B conj?(Va): for ^H, (Va^H B^H) = (B Va)^H; for ^T, (Va^T B^T) = (B Va)^T. */

@@ -261,15 +261,16 @@ Test(kernels, syrk_dense_and_lowrank)
     cr_assert_eq(tile_mem_actual(), 0);
 }
 
-/* C - A B^* for every representation of A, B and C. */
+/* C - A B^* for every representation of A, B and C; low-rank A and B of
+ * ranks 4 < 6 and 9 > 6 (the product is given with min(ka, kb) columns). */
 Test(kernels, gemm_every_combination)
 {
     tile_mem_reset();
     const int m = 70, n = 50, inner = 40;
-    const int a_ranks[] = {TILE_DENSE, 0, 4}, b_ranks[] = {TILE_DENSE, 0, 6}, c_ranks[] = {TILE_DENSE, 0, 3};
+    const int a_ranks[] = {TILE_DENSE, 0, 4, 9}, b_ranks[] = {TILE_DENSE, 0, 6}, c_ranks[] = {TILE_DENSE, 0, 3};
     for (int q = 0; q < 3; q++) {
         const struct precision *p = &PRECISIONS[q];
-        for (int ia = 0; ia < 3; ia++)
+        for (int ia = 0; ia < 4; ia++)
             for (int ib = 0; ib < 3; ib++)
                 for (int ic = 0; ic < 3; ic++) {
                     double complex *f[6] = {0}, *va = NULL, *vb = NULL, *vc = NULL;
