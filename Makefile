@@ -103,6 +103,11 @@ build/run_tests: $(TEST_OBJ) build/libblrchol.a
 build/lapack_potrf: build/bench/lapack_potrf.o build/libblrchol.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
 
+# The low-rank GEMM update timed on the tiles of a real factorisation, two
+# code paths side by side (bench/lowrank_gemm.c).
+build/lowrank_gemm: build/bench/lowrank_gemm.o build/libblrchol.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
+
 # The ScaLAPACK baseline of bench/vs-dense, built on demand only (not by
 # `all`): SCALAPACK_LIBS names the library (Debian: libscalapack-openmpi-dev).
 SCALAPACK_LIBS ?= -lscalapack-openmpi

@@ -128,6 +128,42 @@ static inline int lapack_apply_q(int m, int n, int k, const scalar_t *v, int ldv
     return (int)LAPACK_FN(gemqrt)(LAPACK_COL_MAJOR, 'L', 'N', m, n, k, k, v, ldv, t, k, c, ldc);
 }
 
+/* Householder QR with column pivoting, A P = Q R (geqp3): R in the upper
+ * triangle, the reflectors below it with their scalars in tau (min(m, n)),
+ * P in jpvt (1-based: column j of A P is column jpvt[j] - 1 of A).  jpvt is
+ * cleared here, so that every column is free to move. */
+static inline int lapack_qr_pivoted(int m, int n, scalar_t *a, int lda, int *jpvt, scalar_t *tau)
+{
+    for (int j = 0; j < n; j++)
+        jpvt[j] = 0;
+    if (m == 0 || n == 0)
+        return 0;
+    return (int)LAPACK_FN(geqp3)(LAPACK_COL_MAJOR, m, n, a, lda, jpvt, tau);
+}
+
+/* Householder QR (geqrf): R in the upper triangle, the reflectors below it
+ * with their scalars in tau.  For the narrow matrices where only the
+ * explicit Q is wanted next (lapack_form_q). */
+static inline int lapack_qr(int m, int n, scalar_t *a, int lda, scalar_t *tau)
+{
+    if (m == 0 || n == 0)
+        return 0;
+    return (int)LAPACK_FN(geqrf)(LAPACK_COL_MAJOR, m, n, a, lda, tau);
+}
+
+/* The first n columns of Q, in place of the first k reflectors of
+ * lapack_qr or lapack_qr_pivoted (orgqr / ungqr; k <= n <= m). */
+static inline int lapack_form_q(int m, int n, int k, scalar_t *a, int lda, const scalar_t *tau)
+{
+    if (m == 0 || n == 0)
+        return 0;
+#if defined(PRECISION_D)
+    return (int)LAPACKE_dorgqr(LAPACK_COL_MAJOR, m, n, k, a, lda, tau);
+#else
+    return (int)LAPACKE_zungqr(LAPACK_COL_MAJOR, m, n, k, a, lda, tau);
+#endif
+}
+
 /* Thin SVD A = U diag(s) VT (gesdd, jobz 'S'); A is destroyed. */
 static inline int lapack_svd(int m, int n, scalar_t *a, int lda, double *s, scalar_t *u, int ldu,
                              scalar_t *vt, int ldvt)

@@ -15,7 +15,8 @@
  *   (an SVD did not converge) and the tile is unchanged.
  * - x and y of lr_add_product must not alias the tile's own storage.
  * - Every low-rank tile these functions produce is in svd_form (tile.h):
- *   U with orthonormal columns, the singular values in V.
+ *   U with orthonormal columns, the singular values in V.  lr_add_product
+ *   relies on it when the flag is set.
  */
 #ifndef BLRCHOL_LOWRANK_H
 #define BLRCHOL_LOWRANK_H
@@ -42,7 +43,8 @@ typedef void (*lr_assemble_fn)(void *ctx, int row0, int nrows, int col0, int nco
     int lr_compress_aca_##SUFFIX(tile_t *t, lr_assemble_fn assemble, void *ctx, double tol, int conj); \
     int lr_compress_svd_##SUFFIX(tile_t *t, lr_assemble_fn assemble, void *ctx, double tol, int conj); \
     /* C <- C + alpha X Y^*, X m x k (ld ldx), Y n x k (ld ldy).  Dense C: one gemm.  Low-rank C:    \
-     * stack the factors and recompress at tol (dense when the rank passes min(m,n)/2). */           \
+     * recompressed at tol (dense when the rank passes min(m,n)/2): by extending C's orthonormal     \
+     * bases when C is in svd_form, else from the stacked factors. */                                \
     int lr_add_product_##SUFFIX(tile_t *c, int k, const SCALAR *x, int ldx, const SCALAR *y, int ldy, \
                                 SCALAR alpha, double tol, int conj);
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "compression/tile.h"
+#include "compression/lowrank.h"
 #include "kernels/tile_kernels.h"
 #include "memctl/tile_mem.h"
 
@@ -300,6 +301,55 @@ Test(kernels, gemm_every_combination)
                     free(va), free(vb), free(vc), free(ac), free(bc), free(expected), free(ab), free(got);
                     tile_release(&a), tile_release(&b), tile_release(&c);
                 }
+    }
+    cr_assert_eq(tile_mem_actual(), 0);
+}
+
+/*
+ * Low-rank C in svd_form (as compression and every update leave it), as a
+ * factorisation sees it: the update goes through the projected
+ * recompression and keeps svd_form; the product is given with min(ka, kb)
+ * columns, both ways round.  A TRSM clears svd_form (V changes).
+ */
+Test(kernels, gemm_svd_form_c_both_orders)
+{
+    tile_mem_reset();
+    const int m = 70, n = 50, inner = 40, kc = 8;
+    const int orders[2][2] = {{4, 9}, {9, 4}};
+    for (int q = 0; q < 3; q++) {
+        const struct precision *p = &PRECISIONS[q];
+        for (int o = 0; o < 2; o++) {
+            double complex *f[6];
+            tile_t a = lowrank_tile(p, m, inner, orders[o][0], &f[0], &f[1]);
+            tile_t b = lowrank_tile(p, n, inner, orders[o][1], &f[2], &f[3]);
+            tile_t c = lowrank_tile(p, m, n, kc, &f[4], &f[5]);
+            /* into svd_form, exactly (tol 0 keeps every non-zero singular value) */
+            cr_assert_eq(p->is_complex ? lr_truncate_z(&c, 0, p->conj) : lr_truncate_d(&c, 0, p->conj), 0);
+            cr_assert(c.svd_form && c.rank == kc, "%s: rank %d", p->name, c.rank);
+            double complex *ac = expand(p, &a), *bc = expand(p, &b), *expected = expand(p, &c);
+            double complex *ab = multiply(p, ac, m, inner, bc, n, 1);
+            for (int k = 0; k < m * n; k++)
+                expected[k] -= ab[k];
+            const double scale = norm(expected, (size_t)m * n), tol = 1e-10 * scale;
+            int status = p->is_complex ? tile_gemm_z(&c, &a, &b, tol, p->conj) : tile_gemm_d(&c, &a, &b, tol, p->conj);
+            cr_assert_eq(status, 0);
+            cr_assert(!tile_is_dense(&c) && c.svd_form, "%s: svd_form lost", p->name);
+            const int product_rank = orders[o][0] < orders[o][1] ? orders[o][0] : orders[o][1];
+            cr_assert_eq(c.rank, kc + product_rank, "%s ka %d kb %d: rank %d", p->name, orders[o][0], orders[o][1],
+                         c.rank);
+            double complex *got = expand(p, &c);
+            double error = distance(got, expected, m, n, 0);
+            cr_assert(error <= tol, "%s ka %d kb %d: error %g, tol %g", p->name, orders[o][0], orders[o][1], error,
+                      tol);
+            /* TRSM changes V: no longer in svd_form */
+            tile_t l = factor_tile(p, n);
+            cr_assert_eq(p->is_complex ? tile_trsm_z(&c, &l, p->conj) : tile_trsm_d(&c, &l, p->conj), 0);
+            cr_assert(!c.svd_form, "%s: TRSM must clear svd_form", p->name);
+            for (int k = 0; k < 6; k++)
+                free(f[k]);
+            free(ac), free(bc), free(expected), free(ab), free(got);
+            tile_release(&a), tile_release(&b), tile_release(&c), tile_release(&l);
+        }
     }
     cr_assert_eq(tile_mem_actual(), 0);
 }

@@ -7,6 +7,7 @@
 #include <complex.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,3 +82,7 @@ LOWRANK_TESTS(compress_random)
 LOWRANK_TESTS(compress_zero)
 LOWRANK_TESTS(compress_exact_rank)
 LOWRANK_TESTS(svd_form_producers)
+LOWRANK_TESTS(add_product_projected)
+LOWRANK_TESTS(add_product_kernel)
+LOWRANK_TESTS(add_product_projected_refused)
+LOWRANK_TESTS(add_product_false_svd_form)
