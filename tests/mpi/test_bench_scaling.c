@@ -5,10 +5,11 @@
  * row per rank count (a stale run-8.json left in the directory is not
  * collected), status ok, speedup and efficiency equal to what the factor
  * times give (recomputed here), every plot a PNG with a non-empty IHDR, and
- * --collect-only rebuilds the same CSV from the JSON files.  Bad options
- * exit 2 before anything runs.  The SLURM scripts parse, the driver's dry
- * run prints one sbatch line per node count plus the collect job, and its
- * --local mode runs the same series here.
+ * --collect-only rebuilds the same CSV from the JSON files; collected from
+ * written files, failed and wrong-rank runs stay as rows without speedup.
+ * Bad options exit 2 before anything runs.  The SLURM scripts parse, the
+ * driver's dry run prints one sbatch line per node count plus the collect
+ * job, and its --local mode runs the same series here.
  */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -188,6 +189,71 @@ Test(bench_scaling, csv_table_and_plots_of_a_tiny_series, .timeout = 300)
     cr_assert_str_eq(after, before, "--collect-only wrote another CSV");
     free(before);
     free(after);
+    free(output);
+
+    snprintf(command, sizeof command, "rm -rf %s", dir);
+    cr_assert_eq(system(command), 0);
+}
+
+/* DIR/run-R.json as blrchol writes it (one key per line), or the stub that
+ * bench/strong-scaling leaves for a run that wrote none (ranks_run 0). */
+static void write_run(const char *dir, int ranks, int ranks_run, double time)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/run-%d.json", dir, ranks);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f, "cannot write %s", path);
+    if (!ranks_run)
+        fprintf(f, "{\n  \"status\": \"failed\",\n  \"error\": \"no JSON\",\n  \"n\": 2000,\n  \"ranks\": %d,\n"
+                   "  \"workers_per_rank\": 1\n}\n", ranks);
+    else
+        fprintf(f, "{\n  \"status\": \"ok\",\n  \"n\": 2000,\n  \"nb\": 256,\n  \"p\": 1,\n  \"q\": %d,\n  \"ranks\": %d,\n"
+                   "  \"workers_per_rank\": 1,\n  \"kernel\": \"laplace\",\n  \"geometry\": \"sphere\",\n"
+                   "  \"dense\": false,\n  \"eps\": 1e-06,\n  \"time_factor\": %g,\n  \"backward_error\": null,\n"
+                   "  \"peak_charged_bytes\": 2000000,\n  \"peak_actual_bytes\": 1000000,\n  \"peak_rss_bytes\": 3000000,\n"
+                   "  \"memctl_blocked_seconds\": 0,\n  \"rank_peak_actual_bytes\": [1000000]\n}\n",
+                ranks_run, ranks_run, time);
+    fclose(f);
+}
+
+/* --collect-only on JSON files written here (nothing runs): a run on fewer
+ * ranks than its file says (srun without PMI starting singletons) and a
+ * failed run keep their rows, without speedup and not drawn, exit 1; with
+ * no run ok at all, the table is still printed and no plot is left. */
+Test(bench_scaling, collect_keeps_failed_and_wrong_rank_runs_as_rows)
+{
+    char dir[64] = "/tmp/blrchol-scaling-XXXXXX", command[512], path[256];
+    cr_assert_not_null(mkdtemp(dir));
+    write_run(dir, 1, 1, 2.0);
+    write_run(dir, 2, 1, 2.1); /* two singletons of 1 rank */
+    write_run(dir, 4, 0, 0);
+    snprintf(command, sizeof command, "bench/strong-scaling --collect-only --ranks 1,2,4 --out %s", dir);
+    char *output = NULL;
+    int code = shell(command, &output);
+    cr_assert_eq(code, 1, "%s: exit %d, expected 1\n%s", command, code, output);
+    cr_assert_not_null(strstr(output, "ran on 1 ranks, not 2"), "%s", output);
+    cr_assert_not_null(strstr(output, "| ranks | grid |"), "the table is not printed:\n%s", output);
+    free(output);
+    series_t s;
+    read_csv(dir, &s);
+    cr_assert_eq(s.rows, 3);
+    cr_assert_str_eq(s.status[0], "ok");
+    cr_assert_str_eq(s.status[1], "wrong-ranks");
+    cr_assert_str_eq(s.status[2], "failed");
+    cr_assert_eq(s.speedup[0], 1.0);
+    cr_assert_eq(s.speedup[1], 0.0, "a wrong-rank run has a speedup %g", s.speedup[1]);
+    cr_assert_eq(s.speedup[2], 0.0, "a failed run has a speedup %g", s.speedup[2]);
+    snprintf(path, sizeof path, "%s/time-speedup.png", dir);
+    assert_png(path);
+
+    /* No run ok: a table, no plot (not even the earlier series' one). */
+    write_run(dir, 1, 0, 0);
+    code = shell(command, &output);
+    cr_assert_eq(code, 1, "%s: exit %d, expected 1\n%s", command, code, output);
+    cr_assert_not_null(strstr(output, "no run with status ok: no plots"), "%s", output);
+    cr_assert_not_null(strstr(output, "| 4 |"), "the table is not printed:\n%s", output);
+    cr_assert_null(strstr(output, "gnuplot>"), "gnuplot complained:\n%s", output);
+    cr_assert_neq(access(path, F_OK), 0, "%s is left from the earlier collect", path);
     free(output);
 
     snprintf(command, sizeof command, "rm -rf %s", dir);
