@@ -159,7 +159,7 @@ int main(int argc, char **argv)
     options.nb = opt.nb, options.eps = opt.eps, options.dense = opt.dense, options.compress = opt.compress;
     options.grid_rows = opt.p, options.memctl = opt.memctl, options.node_mem = opt.node_mem;
     options.mem_high = opt.mem_high, options.mem_low = opt.mem_low, options.growth_margin = opt.growth_margin;
-    options.trace_path = opt.trace_path, options.verbose = !opt.quiet;
+    options.trace_path = opt.trace_path, options.verbose = !opt.quiet, options.no_step_sync = opt.no_step_sync;
 
     if (blrchol_init(&argc, &argv) != BLRCHOL_OK) {
         if (rank == 0)

@@ -46,9 +46,12 @@ static void usage(FILE *out)
             "      --mem-low SIZE         resume below this charge (default 66%% of the capacity)\n"
             "      --growth-margin F      local tiles charged at size x (1 + F) (default 0.2)\n"
             "      --no-memctl            account memory but never block submission\n"
-            "      --trace FILE.csv       memctl rows (rank,time,charged,actual,blocked,runtime) in FILE.csv and task\n"
-            "                             spans (rank,worker,kind,start,end) in FILE.tasks.csv; with\n"
-            "                             several ranks, .RANK is appended to each file name\n"
+            "      --no-step-sync         memctl without step synchronisation: messages may reach a rank\n"
+            "                             before its receive is posted (early data: counted, not bounded)\n"
+            "      --trace FILE.csv       memctl rows (rank,time,charged,actual,blocked,runtime,early) in\n"
+            "                             FILE.csv and task spans (rank,worker,kind,start,end) in\n"
+            "                             FILE.tasks.csv; with several ranks, .RANK is appended to\n"
+            "                             each file name\n"
             "Output\n"
             "      --check                compute the backward error against the exact matrix\n"
             "      --json FILE            write the result as one JSON object (- for stdout)\n"
@@ -88,7 +91,7 @@ static int parse_double(const char *text, double *out)
 
 enum {
     OPT_GEOMETRY = 256, OPT_KERNEL, OPT_NB, OPT_DENSE, OPT_EPS, OPT_COMPRESS, OPT_CHECK, OPT_JSON, OPT_SEED,
-    OPT_QUIET, OPT_NODE_MEM, OPT_MEM_HIGH, OPT_MEM_LOW, OPT_GROWTH, OPT_NO_MEMCTL, OPT_TRACE, OPT_SOLUTION, OPT_RHS_OUT, OPT_SHIFT,
+    OPT_QUIET, OPT_NODE_MEM, OPT_MEM_HIGH, OPT_MEM_LOW, OPT_GROWTH, OPT_NO_MEMCTL, OPT_NO_STEP_SYNC, OPT_TRACE, OPT_SOLUTION, OPT_RHS_OUT, OPT_SHIFT,
     OPT_MESH, OPT_RHS, OPT_NRHS, OPT_SAVE_FACTOR, OPT_LOAD_FACTOR
 };
 
@@ -105,7 +108,8 @@ int options_parse(options_t *opt, int argc, char **argv, int verbose)
         {"seed", required_argument, 0, OPT_SEED},  {"quiet", no_argument, 0, OPT_QUIET},
         {"node-mem", required_argument, 0, OPT_NODE_MEM}, {"mem-high", required_argument, 0, OPT_MEM_HIGH},
         {"mem-low", required_argument, 0, OPT_MEM_LOW}, {"growth-margin", required_argument, 0, OPT_GROWTH},
-        {"no-memctl", no_argument, 0, OPT_NO_MEMCTL}, {"trace", required_argument, 0, OPT_TRACE},
+        {"no-memctl", no_argument, 0, OPT_NO_MEMCTL},
+        {"no-step-sync", no_argument, 0, OPT_NO_STEP_SYNC}, {"trace", required_argument, 0, OPT_TRACE},
         {"solution", required_argument, 0, OPT_SOLUTION}, {"rhs-out", required_argument, 0, OPT_RHS_OUT},
         {"diagonal-shift", required_argument, 0, OPT_SHIFT}, {"mesh", required_argument, 0, OPT_MESH},
         {"rhs", required_argument, 0, OPT_RHS},         {"nrhs", required_argument, 0, OPT_NRHS},
@@ -177,6 +181,7 @@ int options_parse(options_t *opt, int argc, char **argv, int verbose)
                 return bad(verbose, "--growth-margin must be a fraction >= 0, got", optarg, "e.g. 0.2");
             break;
         case OPT_NO_MEMCTL: opt->memctl = 0; break;
+        case OPT_NO_STEP_SYNC: opt->no_step_sync = 1; break;
         case OPT_TRACE: opt->trace_path = optarg; break;
         case OPT_SOLUTION: opt->solution_path = optarg; break;
         case OPT_RHS_OUT: opt->rhs_out_path = optarg; break;

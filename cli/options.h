@@ -32,6 +32,7 @@ typedef struct options {
     size_t mem_high, mem_low;/* 0: derived */
     double growth_margin;
     int memctl;
+    int no_step_sync;
     const char *trace_path;
 } options_t;
 

@@ -87,6 +87,9 @@ typedef struct blrchol_options {
                                   * memory divided by the ranks on it (0) */
     double growth_margin;        /* local tiles charged at size x (1 + margin) (0.2) */
     const char *trace_path;      /* memory and task trace CSV files, or NULL (NULL) */
+    int no_step_sync;            /* 1: memctl without step synchronisation: messages may then reach a
+                                  * rank before its receive is posted (early data, charged as it comes;
+                                  * no bound), for measurements (0) */
     int verbose;                 /* 1: progress and phase lines on rank 0's stderr (0) */
 } blrchol_options_t;
 
@@ -152,11 +155,18 @@ typedef struct blrchol_report {
     double rank_mean;
     int rank_max, rank_max_initial;
     int memctl;
+    int memctl_step_sync;        /* the step synchronisation was on (memctl, several ranks) */
     double node_mem, mem_high, mem_low; /* 0: none */
     double peak_charged_bytes, peak_actual_bytes, peak_rss_bytes; /* max over ranks */
-    double peak_recv_buffer_bytes; /* StarPU-MPI's receive buffers (early or posted), max over ranks */
+    double peak_recv_buffer_bytes; /* StarPU-MPI's buffers of posted receives, max over ranks */
+    double peak_early_bytes;       /* tiles StarPU-MPI received before their receive was posted and
+                                    * holds in buffers of its own ("early data"; inside peak_actual_bytes),
+                                    * max over ranks */
+    long early_receives;           /* such receptions, summed over ranks */
+    long early_check_failures;     /* unpacked buffers whose early/posted classification the unpack path
+                                    * contradicts: 0 (kernels/runtime_alloc.h) */
     double peak_send_buffer_bytes; /* packed tiles being sent, max over ranks */
-    double peak_total_bytes;       /* tiles + those runtime buffers, max over ranks */
+    double peak_total_bytes;       /* tiles + early data + posted receive and send buffers, max over ranks */
     double memctl_send_window_bytes; /* memctl's fixed charge for the send buffers */
     long memctl_blocks, memctl_overflows, memctl_unreserved_receives;
     double memctl_blocked_seconds;

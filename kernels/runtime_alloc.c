@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include <starpu.h>
+#include <starpu_mpi.h>
 
 #include "../memctl/tile_mem.h"
 
@@ -19,6 +20,12 @@ struct header {
 
 static int installed;
 static atomic_size_t held[RUNTIME_KINDS], peak[RUNTIME_KINDS];
+static atomic_long allocated[RUNTIME_KINDS], check_failures;
+static void (*early_hook)(long delta);
+
+/* Set by the datatype function StarPU-MPI calls on a tile's handle just
+ * before it allocates a posted receive's buffer (runtime_alloc.h). */
+static _Thread_local int marked;
 
 static void note(int kind, size_t bytes, int sign)
 {
@@ -26,10 +33,25 @@ static void note(int kind, size_t bytes, int sign)
         size_t now = atomic_fetch_add(&held[kind], bytes) + bytes, top = atomic_load(&peak[kind]);
         while (now > top && !atomic_compare_exchange_weak(&peak[kind], &top, now))
             ;
-        tile_mem_count(bytes);
+        atomic_fetch_add(&allocated[kind], 1);
     } else {
         atomic_fetch_sub(&held[kind], bytes);
-        tile_mem_uncount(bytes);
+    }
+    /* Tile bytes: early data is tile data nobody reserved, part of the
+     * allocator's `actual`; posted receive and send buffers are the
+     * runtime's, within memctl's reservations and send window. */
+    if (kind == RUNTIME_EARLY) {
+        if (sign > 0)
+            tile_mem_early_add(bytes);
+        else
+            tile_mem_early_sub(bytes);
+        if (early_hook)
+            early_hook(sign > 0 ? (long)bytes : -(long)bytes);
+    } else if (kind != RUNTIME_OTHER) {
+        if (sign > 0)
+            tile_mem_count(bytes);
+        else
+            tile_mem_uncount(bytes);
     }
 }
 
@@ -45,10 +67,18 @@ static void *allocate(size_t bytes, int kind)
     return (char *)base + HEADER;
 }
 
+/* StarPU-MPI's raw receive buffers are the only flags-0 allocations in
+ * main memory here (runtime_alloc.h); the thread's mark tells a posted
+ * receive's from early data's. */
 static int malloc_hook(unsigned node, void **out, size_t bytes, int flags)
 {
     (void)node;
-    *out = allocate(bytes, flags == 0 ? RUNTIME_RECV : RUNTIME_OTHER);
+    int kind = RUNTIME_OTHER;
+    if (flags == 0) {
+        kind = marked ? RUNTIME_RECV : RUNTIME_EARLY;
+        marked = 0;
+    }
+    *out = allocate(bytes, kind);
     return *out ? 0 : -ENOMEM;
 }
 
@@ -63,6 +93,18 @@ static int free_hook(unsigned node, void *ptr, size_t bytes, int flags)
     return 0;
 }
 
+/* "No datatype" (non-zero): StarPU-MPI packs the tile, as without this
+ * function; the call only marks the thread. */
+static int mark_thread(starpu_data_handle_t handle, MPI_Datatype *datatype)
+{
+    (void)handle;
+    *datatype = MPI_DATATYPE_NULL;
+    marked = 1;
+    return -1;
+}
+
+static void no_datatype_to_free(MPI_Datatype *datatype) { (void)datatype; }
+
 void runtime_alloc_install(void)
 {
     starpu_malloc_set_hooks(malloc_hook, free_hook);
@@ -71,6 +113,15 @@ void runtime_alloc_install(void)
 
 int runtime_alloc_installed(void) { return installed; }
 
+void runtime_alloc_watch_interface(int interface_id)
+{
+    if (installed)
+        starpu_mpi_interface_datatype_register((enum starpu_data_interface_id)interface_id, mark_thread,
+                                               no_datatype_to_free);
+}
+
+void runtime_alloc_set_early_hook(void (*hook)(long delta)) { early_hook = hook; }
+
 void *runtime_alloc_send_buffer(size_t bytes)
 {
     if (!installed)
@@ -78,11 +129,30 @@ void *runtime_alloc_send_buffer(size_t bytes)
     return allocate(bytes, RUNTIME_SEND);
 }
 
+void runtime_alloc_packing(void) { marked = 0; }
+
+runtime_kind_t runtime_alloc_unpacking(const void *buffer)
+{
+    int from_early_callback = marked;
+    marked = 0;
+    if (!installed || !buffer)
+        return RUNTIME_OTHER;
+    const struct header *h = (const struct header *)((const char *)buffer - HEADER);
+    if ((h->kind == RUNTIME_EARLY) != from_early_callback)
+        atomic_fetch_add(&check_failures, 1);
+    return (runtime_kind_t)h->kind;
+}
+
 size_t runtime_alloc_bytes(runtime_kind_t kind) { return atomic_load(&held[kind]); }
 size_t runtime_alloc_peak(runtime_kind_t kind) { return atomic_load(&peak[kind]); }
+long runtime_alloc_count(runtime_kind_t kind) { return atomic_load(&allocated[kind]); }
+long runtime_alloc_check_failures(void) { return atomic_load(&check_failures); }
 
 void runtime_alloc_reset_peaks(void)
 {
-    for (int k = 0; k < RUNTIME_KINDS; k++)
+    for (int k = 0; k < RUNTIME_KINDS; k++) {
         atomic_store(&peak[k], atomic_load(&held[k]));
+        atomic_store(&allocated[k], 0);
+    }
+    atomic_store(&check_failures, 0);
 }

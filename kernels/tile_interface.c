@@ -116,6 +116,7 @@ static int tile_pack_data(starpu_data_handle_t handle, unsigned node, void **ptr
     const tile_t *t = &((struct tile_interface *)starpu_data_get_interface_on_node(handle, node))->tile;
     size_t payload = tile_payload_bytes(t);
     *count = (starpu_ssize_t)(TILE_HEADER_BYTES + payload);
+    runtime_alloc_packing();
     if (!ptr)
         return 0;
     /* StarPU-MPI frees this buffer with starpu_free_on_node_flags. */
@@ -160,6 +161,10 @@ static int tile_unpack_data(starpu_data_handle_t handle, unsigned node, void *pt
          * leave a valid all-zero tile. */
         tile_release(t);
     }
+    /* Early data or a posted receive's buffer (runtime_alloc.h): checked
+     * against the path that brought it here, then freed, which also ends
+     * its count. */
+    runtime_alloc_unpacking(ptr);
     starpu_free_on_node_flags(node, (uintptr_t)ptr, count, 0);
     if (itf->remote && hook_received)
         hook_received(itf->tile_index, tile_payload_bytes(t));
@@ -205,8 +210,10 @@ static struct starpu_data_interface_ops tile_ops = {
 void tile_interface_register(starpu_data_handle_t *handle, int m, int n, int elem_size, int tile_index,
                              int remote)
 {
-    if (tile_ops.interfaceid == 0)
+    if (tile_ops.interfaceid == 0) {
         tile_ops.interfaceid = starpu_data_interface_get_next_id();
+        runtime_alloc_watch_interface(tile_ops.interfaceid);
+    }
     struct tile_interface model;
     memset(&model, 0, sizeof model);
     model.id = tile_ops.interfaceid;

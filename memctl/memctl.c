@@ -38,6 +38,7 @@ static struct {
     pthread_cond_t released;
     struct tile_charge *tiles;
     size_t charged, peak_charged;
+    size_t early;         /* early data, inside charged */
     int blocked;
     long blocks, overflows, unreserved_receives;
     double blocked_seconds;
@@ -64,8 +65,8 @@ static void trace_row(int force)
     size_t moved = mc.charged > mc.last_row_charged ? mc.charged - mc.last_row_charged : mc.last_row_charged - mc.charged;
     if (!force && mc.blocked == mc.last_row_blocked && now - mc.last_row_time < 1e-3 && moved <= step)
         return;
-    fprintf(mc.cfg.trace, "%d,%.6f,%zu,%zu,%d,%zu\n", mc.cfg.rank, now, mc.charged, tile_mem_actual(), mc.blocked,
-            tile_mem_runtime());
+    fprintf(mc.cfg.trace, "%d,%.6f,%zu,%zu,%d,%zu,%zu\n", mc.cfg.rank, now, mc.charged, tile_mem_actual(),
+            mc.blocked, tile_mem_runtime(), tile_mem_early());
     mc.last_row_time = now;
     mc.last_row_charged = mc.charged;
     mc.last_row_blocked = mc.blocked;
@@ -98,7 +99,7 @@ int memctl_init(const memctl_config_t *cfg)
     pthread_condattr_destroy(&attr);
     clock_gettime(CLOCK_MONOTONIC, &mc.start);
     if (mc.cfg.trace) {
-        fprintf(mc.cfg.trace, "rank,time,charged,actual,blocked,runtime\n");
+        fprintf(mc.cfg.trace, "rank,time,charged,actual,blocked,runtime,early\n");
         trace_row(1);
     }
     mc.ready = 1;
@@ -250,6 +251,23 @@ void memctl_received(int tile, size_t actual)
     pthread_mutex_unlock(&mc.lock);
 }
 
+void memctl_early(long delta)
+{
+    if (!mc.ready)
+        return;
+    pthread_mutex_lock(&mc.lock);
+    /* An early buffer is unpacked (and freed) only after its receive
+     * completed, so after its allocation was reported. */
+    mc.early += (size_t)delta;
+    mc.charged += (size_t)delta;
+    if (mc.charged > mc.peak_charged)
+        mc.peak_charged = mc.charged;
+    if (mc.charged < mc.cfg.low)
+        pthread_cond_broadcast(&mc.released);
+    trace_row(delta > 0);
+    pthread_mutex_unlock(&mc.lock);
+}
+
 void memctl_released(int tile)
 {
     if (!mc.ready)
@@ -287,6 +305,7 @@ void memctl_get_stats(memctl_stats_t *out)
     out->blocked_seconds = mc.blocked_seconds;
     out->overflows = mc.overflows;
     out->unreserved_receives = mc.unreserved_receives;
+    out->early = mc.early;
     pthread_mutex_unlock(&mc.lock);
 }
 

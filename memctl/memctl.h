@@ -10,6 +10,9 @@
  *                the received (actual) size of the copy held until it is
  *                released.  A tile may be received again after its copy
  *                was flushed: each reception is reserved on its own.
+ *   early data:  the bytes StarPU-MPI holds for tiles it received before
+ *                this rank posted the receive (receptions nobody reserved;
+ *                kernels/runtime_alloc.h), until they are unpacked.
  * When a reservation would take charged past `high`, the caller blocks until
  * charged falls under `low` (hysteresis), then goes on.
  *
@@ -36,9 +39,10 @@ typedef struct memctl_config {
     int (*runtime_idle)(void);
     size_t fixed;           /* charged from the start and never released: the runtime's
                              * send buffers (at most its send window of packed tiles) */
-    FILE *trace;            /* CSV rows "rank,time,charged,actual,blocked,runtime", or NULL
-                             * (runtime: bytes in StarPU-MPI's receive and send buffers,
-                             * tile_mem_runtime) */
+    FILE *trace;            /* CSV rows "rank,time,charged,actual,blocked,runtime,early", or
+                             * NULL (actual: tile_mem_actual, early data included; runtime:
+                             * StarPU-MPI's posted receive and send buffers; early: the early
+                             * data alone) */
 } memctl_config_t;
 
 typedef struct memctl_stats {
@@ -48,6 +52,7 @@ typedef struct memctl_stats {
     double blocked_seconds; /* total time blocked */
     long overflows;         /* blocks ended by runtime_idle, not by memory */
     long unreserved_receives; /* receptions of tiles that had no reservation */
+    size_t early;           /* early data charged now */
 } memctl_stats_t;
 
 int memctl_init(const memctl_config_t *cfg);
@@ -75,6 +80,11 @@ int memctl_reserve_remote(int tile, size_t dense);
  * bytes; one reserved reception (dense) becomes the copy (actual).  A
  * reception nobody reserved is charged too, and counted. */
 void memctl_received(int tile, size_t actual);
+
+/* Early-data hook: StarPU-MPI now holds `delta` more (or, negative, fewer)
+ * bytes of early data.  Charged as they come (nobody reserved them), until
+ * they are unpacked; never blocks. */
+void memctl_early(long delta);
 
 /* Release hook (tile interface free): the remote copy is freed; its charge
  * goes.  Wakes a blocked submitter when charged falls under `low`. */

@@ -29,6 +29,7 @@ static int memctl_reserve_hook(long index, size_t dense_bytes)
 static void memctl_received_hook(int index, size_t bytes) { memctl_received(index, bytes); }
 static void memctl_released_hook(int index) { memctl_released(index); }
 static void memctl_resized_hook(int index, size_t bytes) { memctl_local_set(index, bytes); }
+static void memctl_early_hook(long delta) { memctl_early(delta); }
 
 static MPI_Comm step_comm;
 static void step_barrier(void) { MPI_Barrier(step_comm); }
@@ -100,6 +101,8 @@ int factor_memory_setup(blrchol_factor_t *f)
      * then within their reservations, and tiles + runtime buffers stay
      * under the high watermark but for one message being unpacked. */
     const int controlled = opt->memctl && f->nranks > 1;
+    const int step_sync = controlled && !opt->no_step_sync;
+    rep->memctl_step_sync = step_sync;
     f->send_window = controlled ? send_window(&f->A) : 0;
     rep->memctl_send_window_bytes = (double)f->send_window;
     memctl_config_t cfg = {.enabled = opt->memctl, .high = high, .low = low, .growth_margin = opt->growth_margin,
@@ -111,9 +114,10 @@ int factor_memory_setup(blrchol_factor_t *f)
     }
     f->has_memctl = 1;
     tile_interface_set_hooks(memctl_received_hook, memctl_released_hook, memctl_resized_hook);
+    runtime_alloc_set_early_hook(memctl_early_hook);
     blr_set_reserve_hook(memctl_reserve_hook);
     step_comm = f->comm;
-    blr_set_step_sync(controlled ? step_barrier : NULL);
+    blr_set_step_sync(step_sync ? step_barrier : NULL);
     return 0;
 }
 
@@ -135,12 +139,17 @@ void factor_memory_collect(blrchol_factor_t *f)
     struct rusage usage;
     getrusage(RUSAGE_SELF, &usage);
     double mine[3] = {(double)stats.peak_charged, (double)tile_mem_peak(), usage.ru_maxrss * 1024.0};
-    double runtime_peaks[3] = {(double)runtime_alloc_peak(RUNTIME_RECV), (double)runtime_alloc_peak(RUNTIME_SEND),
-                               (double)tile_mem_peak_total()};
-    MPI_Allreduce(MPI_IN_PLACE, runtime_peaks, 3, MPI_DOUBLE, MPI_MAX, f->comm);
+    double runtime_peaks[4] = {(double)runtime_alloc_peak(RUNTIME_RECV), (double)runtime_alloc_peak(RUNTIME_SEND),
+                               (double)tile_mem_peak_total(), (double)tile_mem_peak_early()};
+    MPI_Allreduce(MPI_IN_PLACE, runtime_peaks, 4, MPI_DOUBLE, MPI_MAX, f->comm);
     rep->peak_recv_buffer_bytes = runtime_peaks[0];
     rep->peak_send_buffer_bytes = runtime_peaks[1];
     rep->peak_total_bytes = runtime_peaks[2];
+    rep->peak_early_bytes = runtime_peaks[3];
+    long early[2] = {runtime_alloc_count(RUNTIME_EARLY), runtime_alloc_check_failures()};
+    MPI_Allreduce(MPI_IN_PLACE, early, 2, MPI_LONG, MPI_SUM, f->comm);
+    rep->early_receives = early[0];
+    rep->early_check_failures = early[1];
     int shown = f->nranks < REPORT_MAX_RANKS ? f->nranks : REPORT_MAX_RANKS;
     double *all = malloc(3 * sizeof(double) * f->nranks);
     MPI_Allgather(mine, 3, MPI_DOUBLE, all, 3, MPI_DOUBLE, f->comm);
@@ -168,17 +177,21 @@ void factor_memory_describe_oom(blrchol_factor_t *f)
 {
     size_t requested = 0, held = 0;
     int refused = tile_mem_refused(&requested, &held);
-    double mine[3] = {refused ? (double)f->rank : 1e300, (double)requested, (double)held};
-    double *all = malloc(3 * sizeof(double) * f->nranks);
-    MPI_Allgather(mine, 3, MPI_DOUBLE, all, 3, MPI_DOUBLE, f->comm);
+    double mine[4] = {refused ? (double)f->rank : 1e300, (double)requested, (double)held,
+                      refused ? (double)tile_mem_refusal_kind() : 0};
+    double *all = malloc(4 * sizeof(double) * f->nranks);
+    MPI_Allgather(mine, 4, MPI_DOUBLE, all, 4, MPI_DOUBLE, f->comm);
     int first = 0;
     for (int k = 1; k < f->nranks; k++)
-        if (all[3 * k] < all[3 * first])
+        if (all[4 * k] < all[4 * first])
             first = k;
+    static const char *what[] = {"tile allocation would pass", "early-data buffer of StarPU-MPI passed",
+                                 "StarPU-MPI message buffer passed"};
     snprintf(f->report.error, sizeof f->report.error,
-             "out of memory on rank %d: a %.0f-byte tile allocation would pass --node-mem %.0f bytes with %.0f "
-             "held (give more memory per rank, more ranks, or memory control)",
-             (int)all[3 * first], all[3 * first + 1], f->report.node_mem, all[3 * first + 2]);
+             "out of memory on rank %d: a %.0f-byte %s --node-mem %.0f bytes with %.0f held (give more memory per "
+             "rank, more ranks, or memory control)",
+             (int)all[4 * first], all[4 * first + 1], what[(int)all[4 * first + 3]], f->report.node_mem,
+             all[4 * first + 2]);
     free(all);
 }
 
@@ -187,6 +200,7 @@ void factor_memory_teardown(blrchol_factor_t *f)
     if (f->has_memctl) {
         memctl_shutdown();
         tile_interface_set_hooks(NULL, NULL, NULL);
+        runtime_alloc_set_early_hook(NULL);
         blr_set_reserve_hook(NULL);
         blr_set_step_sync(NULL);
         f->has_memctl = 0;

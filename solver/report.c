@@ -70,6 +70,7 @@ void blrchol_report_json(const blrchol_report_t *r, FILE *out)
     number(out, "rank_max", r->rank_max, 0);
     number(out, "rank_max_initial", r->rank_max_initial, 0);
     fprintf(out, "  \"memctl\": %s,\n", r->memctl ? "true" : "false");
+    fprintf(out, "  \"memctl_step_sync\": %s,\n", r->memctl_step_sync ? "true" : "false");
     number(out, "node_mem", r->node_mem > 0 ? r->node_mem : NAN, 0);
     number(out, "mem_high", r->mem_high > 0 ? r->mem_high : NAN, 0);
     number(out, "mem_low", r->mem_low > 0 ? r->mem_low : NAN, 0);
@@ -77,6 +78,9 @@ void blrchol_report_json(const blrchol_report_t *r, FILE *out)
     number(out, "peak_actual_bytes", r->peak_actual_bytes, 0);
     number(out, "peak_rss_bytes", r->peak_rss_bytes, 0);
     number(out, "peak_recv_buffer_bytes", r->peak_recv_buffer_bytes, 0);
+    number(out, "peak_early_bytes", r->peak_early_bytes, 0);
+    number(out, "early_receives", r->early_receives, 0);
+    number(out, "early_check_failures", r->early_check_failures, 0);
     number(out, "peak_send_buffer_bytes", r->peak_send_buffer_bytes, 0);
     number(out, "peak_total_bytes", r->peak_total_bytes, 0);
     number(out, "memctl_send_window_bytes", r->memctl_send_window_bytes, 0);
@@ -110,8 +114,10 @@ void blrchol_report_summary(const blrchol_report_t *r, FILE *out)
     fprintf(out, "  peak per rank: charged %.1f MiB, actual %.1f MiB, rss %.1f MiB; memctl %s, %ld blocks (%.2f s)\n",
             mib(r->peak_charged_bytes), mib(r->peak_actual_bytes), mib(r->peak_rss_bytes), r->memctl ? "on" : "off",
             r->memctl_blocks, r->memctl_blocked_seconds);
-    fprintf(out, "  with StarPU-MPI's buffers (receives %.1f MiB, sends %.1f MiB at their peaks): %.1f MiB\n",
-            mib(r->peak_recv_buffer_bytes), mib(r->peak_send_buffer_bytes), mib(r->peak_total_bytes));
+    fprintf(out, "  early data %.1f MiB at its peak (in actual, %ld receptions); with StarPU-MPI's receive and send "
+            "buffers (%.1f and %.1f MiB at their peaks): %.1f MiB\n",
+            mib(r->peak_early_bytes), r->early_receives, mib(r->peak_recv_buffer_bytes), mib(r->peak_send_buffer_bytes),
+            mib(r->peak_total_bytes));
     if (!isnan(r->backward_error))
         fprintf(out, "  backward error: %.3e\n", r->backward_error);
 }

@@ -25,7 +25,7 @@ Test(cli, help_lists_every_option, .timeout = 60)
     cr_assert_eq(run_blrchol(1, "--help", &output), 0);
     const char *options[] = {"--n", "--geometry", "--kernel", "--nb", "--grid-rows", "--dense", "--eps", "--compress",
                              "--check", "--json", "--seed", "--quiet", "--node-mem", "--mem-high", "--mem-low",
-                             "--growth-margin", "--no-memctl", "--trace", "--solution", "--diagonal-shift"};
+                             "--growth-margin", "--no-memctl", "--no-step-sync", "--trace", "--solution", "--diagonal-shift"};
     for (size_t k = 0; k < sizeof options / sizeof options[0]; k++)
         cr_assert(strstr(output, options[k]), "--help does not mention %s", options[k]);
     free(output);

@@ -1,7 +1,9 @@
 /*
  * memctl under mpirun: tight watermarks never deadlock and change nothing
  * in the result; a per-rank capacity is never passed and ends in a clean
- * "oom"; a budget below one tile is refused with a message.
+ * "oom"; a budget below one tile is refused with a message; StarPU-MPI's
+ * early data (tiles received before their receive is posted) is counted in
+ * `actual`, charged, traced, and absent under the step synchronisation.
  */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -35,28 +37,40 @@ static char *run_json(int ranks, const char *args, int expected_status)
  * in the same order; memctl only delays submission). */
 Test(memctl_runs, random_tight_watermarks, .timeout = 900)
 {
-    char *free_run = run_json(4, PROBLEM " --no-memctl", 0);
+    unsigned seed = (unsigned)time(NULL);
+    srand(seed);
+    /* One of the three grids of 4 ranks: 1 x 4, 2 x 2, 4 x 1. */
+    const int rows = 1 << (rand() % 3);
+    char problem[256];
+    snprintf(problem, sizeof problem, PROBLEM " -P %d", rows);
+    char args[512];
+    snprintf(args, sizeof args, "%s --no-memctl", problem);
+    char *free_run = run_json(4, args, 0);
     double reference = json_number(free_run, "backward_error");
     double peak = json_number(free_run, "peak_charged_bytes");
     free(free_run);
     /* The send window memctl charges for good (STARPU_MPI_NDETACHED_SEND
      * packed tiles), read from a run with ample memory. */
-    char *ample = run_json(4, PROBLEM, 0);
+    char *ample = run_json(4, problem, 0);
     double window = json_number(ample, "memctl_send_window_bytes");
     cr_assert_gt(window, 0, "%s", ample);
     free(ample);
-    unsigned seed = (unsigned)time(NULL);
-    srand(seed);
     const double tile = 200.0 * 200 * 8, message = 16 + tile;
     for (int run = 0; run < 4; run++) {
         double high = window + tile * (1.5 + rand() % 20);
         if (high > peak + window)
             high = peak + window;
         double low = high * (0.5 + 0.4 * rand() / RAND_MAX);
-        char args[512];
-        snprintf(args, sizeof args, PROBLEM " --mem-high %.0f --mem-low %.0f", high, low);
+        snprintf(args, sizeof args, "%s --mem-high %.0f --mem-low %.0f", problem, high, low);
         char *json = run_json(4, args, 0);
         cr_assert(json_has_string(json, "status", "ok"), "seed %u: %s", seed, json);
+        /* Every reception is posted before its sender submits the send
+         * (the step synchronisation): no early data, and the early/posted
+         * classification of every receive buffer agrees with its unpack. */
+        cr_assert(strstr(json, "\"memctl_step_sync\": true"), "seed %u: %s", seed, json);
+        cr_assert_eq(json_number(json, "peak_early_bytes"), 0, "seed %u, %s: early data: %s", seed, args, json);
+        cr_assert_eq(json_number(json, "early_receives"), 0, "seed %u, %s", seed, args);
+        cr_assert_eq(json_number(json, "early_check_failures"), 0, "seed %u, %s", seed, args);
         double backward_error = json_number(json, "backward_error");
         cr_assert(fabs(backward_error - reference) <= 1e-6 * reference, "seed %u, high %.0f low %.0f: %g vs %g", seed,
                   high, low, backward_error, reference);
@@ -126,4 +140,101 @@ Test(memctl_runs, starpu_mpi_buffers_are_counted, .timeout = 300)
     cr_assert_geq(receives, message, "receive buffers %g", receives);
     cr_assert_geq(json_number(json, "peak_total_bytes"), json_number(json, "peak_actual_bytes"));
     free(json);
+}
+
+/* Read the per-rank trace files PATH.0 .. PATH.(ranks-1) and delete them:
+ * the largest early data and the largest actual + runtime over all rows;
+ * checks the header and that no row holds more early data than actual.
+ * 0 when a file is missing. */
+static int trace_peaks(const char *path, int ranks, double *early, double *total)
+{
+    *early = *total = 0;
+    for (int r = 0; r < ranks; r++) {
+        char name[128];
+        snprintf(name, sizeof name, "%s.%d", path, r);
+        FILE *f = fopen(name, "r");
+        if (!f)
+            return 0;
+        char line[512];
+        cr_assert_not_null(fgets(line, sizeof line, f));
+        cr_assert_str_eq(line, "rank,time,charged,actual,blocked,runtime,early\n");
+        while (fgets(line, sizeof line, f)) {
+            double v[7];
+            cr_assert_eq(sscanf(line, "%lf,%lf,%lf,%lf,%lf,%lf,%lf", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6]),
+                         7, "%s: %s", name, line);
+            cr_assert_leq(v[6], v[3], "%s: early data outside actual: %s", name, line);
+            *early = fmax(*early, v[6]);
+            *total = fmax(*total, v[3] + v[5]);
+        }
+        fclose(f);
+        unlink(name);
+    }
+    return 1;
+}
+
+/* Early data, where it occurs, is tile memory like any other: it is in
+ * `actual`, in memctl's charge and in the trace, and --node-mem counts it.
+ * Without memctl, and with memctl but without the step synchronisation
+ * (--no-step-sync: a rank blocked in memctl receives what its peers send
+ * meanwhile), tiles arrive before their receive is posted: the runs show
+ * it (peak_early_bytes > 0), classify every buffer consistently with the
+ * path that unpacks it, and still end under a --node-mem that counts it,
+ * with the unconstrained backward error.  With the step synchronisation
+ * (memctl's default) the same watermarks see no early data at all. */
+Test(memctl_runs, early_data_is_counted_and_bounded, .timeout = 900)
+{
+#define DENSE "-n 3000 --nb 200 --dense --check"
+    const double tile = 200.0 * 200 * 8, message = 16 + tile;
+    char *free_run = run_json(4, DENSE " --no-memctl", 0);
+    double reference = json_number(free_run, "backward_error");
+    double free_total = json_number(free_run, "peak_total_bytes");
+    double free_early = json_number(free_run, "peak_early_bytes");
+    cr_assert_gt(free_early, 0, "no early data without memctl: %s", free_run);
+    cr_assert_gt(json_number(free_run, "early_receives"), 0, "%s", free_run);
+    cr_assert_eq(json_number(free_run, "early_check_failures"), 0, "%s", free_run);
+    cr_assert_geq(json_number(free_run, "peak_actual_bytes"), free_early, "%s", free_run);
+    free(free_run);
+
+    /* Watermarks a few tiles above the send window: ranks block often. */
+    const double window = 4 * message, high = window + 8 * tile, low = window + 4 * tile;
+    /* Capacity: what the uncontrolled process held, early data included. */
+    const double node_mem = free_total;
+    char trace[64], args[512];
+    temp_path(trace, sizeof trace, ".csv");
+    const char *modes[] = {"--no-step-sync", ""};
+    for (int m = 0; m < 2; m++) {
+        snprintf(args, sizeof args, DENSE " %s --mem-high %.0f --mem-low %.0f --node-mem %.0f --trace %s", modes[m],
+                 high, low, node_mem, trace);
+        char *json = run_json(4, args, 0);
+        cr_assert(json_has_string(json, "status", "ok"), "%s: %s", args, json);
+        double early = json_number(json, "peak_early_bytes"), total = json_number(json, "peak_total_bytes");
+        if (m == 0)
+            cr_assert_gt(early, 0, "%s: no early data without the step synchronisation: %s", args, json);
+        else
+            cr_assert_eq(early, 0, "%s: early data under the step synchronisation: %s", args, json);
+        cr_assert_eq(json_number(json, "early_check_failures"), 0, "%s", json);
+        cr_assert_leq(json_number(json, "peak_actual_bytes"), node_mem, "%s", json);
+        cr_assert_leq(total, node_mem, "%s: tiles + early data + StarPU-MPI buffers past --node-mem: %s", args, json);
+        double backward_error = json_number(json, "backward_error");
+        cr_assert(fabs(backward_error - reference) <= 1e-6 * reference, "%s: %g vs %g", args, backward_error,
+                  reference);
+        /* The trace tells the same: early data inside actual on every row,
+         * seen when the JSON saw it, actual + runtime never past the
+         * capacity nor past the reported peak. */
+        double traced_early, traced_total;
+        cr_assert(trace_peaks(trace, 4, &traced_early, &traced_total), "trace files %s.RANK missing", trace);
+        cr_assert_eq(traced_early > 0, early > 0, "%s: trace early %.0f, JSON %.0f", args, traced_early, early);
+        cr_assert_leq(traced_early, early, "%s", args);
+        cr_assert_leq(traced_total, total, "%s", args);
+        char tasks[80];
+        snprintf(tasks, sizeof tasks, "%.*s.tasks.csv", (int)strlen(trace) - 4, trace);
+        for (int r = 0; r < 4; r++) {
+            char name[96];
+            snprintf(name, sizeof name, "%s.%d", tasks, r);
+            unlink(name);
+        }
+        free(json);
+    }
+    unlink(trace);
+#undef DENSE
 }

@@ -198,14 +198,15 @@ Test(memctl, trace_is_a_csv_with_the_block, .timeout = 10)
     rewind(trace);
     char line[256];
     cr_assert_not_null(fgets(line, sizeof line, trace));
-    cr_assert_str_eq(line, "rank,time,charged,actual,blocked,runtime\n");
+    cr_assert_str_eq(line, "rank,time,charged,actual,blocked,runtime,early\n");
     double last_time = -1;
     int blocked_rows = 0, rows = 0;
     while (fgets(line, sizeof line, trace)) {
         int rank, blocked;
         double time;
-        size_t c, a, runtime;
-        cr_assert_eq(sscanf(line, "%d,%lf,%zu,%zu,%d,%zu", &rank, &time, &c, &a, &blocked, &runtime), 6, "%s", line);
+        size_t c, a, runtime, early;
+        cr_assert_eq(sscanf(line, "%d,%lf,%zu,%zu,%d,%zu,%zu", &rank, &time, &c, &a, &blocked, &runtime, &early), 7,
+                     "%s", line);
         cr_assert_geq(time, last_time);
         last_time = time;
         blocked_rows += blocked;
@@ -214,6 +215,60 @@ Test(memctl, trace_is_a_csv_with_the_block, .timeout = 10)
     cr_assert_gt(rows, 2);
     cr_assert_geq(blocked_rows, 1);
     fclose(trace);
+}
+
+/* Early data (a tile StarPU-MPI received before its receive was posted)
+ * is charged as it arrives, nobody having reserved it, and discharged when
+ * it is unpacked; its later reservation and reception are the ordinary
+ * ones.  Charged early data counts towards the watermarks and its unpack
+ * wakes a blocked submitter. */
+Test(memctl, early_data_is_charged_until_unpacked, .timeout = 10)
+{
+    memctl_config_t cfg = config(1, 10000, 5000);
+    cr_assert_eq(memctl_init(&cfg), 0);
+    memctl_local_set(0, 2000);                  /* 2500 */
+    memctl_early(+3000);                        /* tile 3 arrives early */
+    cr_assert_eq(charged(), 5500);
+    memctl_stats_t s;
+    memctl_get_stats(&s);
+    cr_assert_eq(s.early, 3000);
+    cr_assert_eq(memctl_reserve_remote(3, 3200), 0); /* its task is submitted: 8700 <= high */
+    cr_assert_eq(charged(), 8700);
+    memctl_received(3, 3000);                   /* unpacked into its copy ... */
+    memctl_early(-3000);                        /* ... and the buffer freed */
+    cr_assert_eq(charged(), 5500);
+    memctl_get_stats(&s);
+    cr_assert_eq(s.early, 0);
+    cr_assert_eq(s.peak_charged, 8700);
+    cr_assert_eq(s.unreserved_receives, 0);
+    memctl_released(3);
+    cr_assert_eq(charged(), 2500);
+    memctl_shutdown();
+}
+
+static void *unpack_early_later(void *unused)
+{
+    usleep(50000);
+    memctl_early(-6000);
+    return NULL;
+}
+
+Test(memctl, unpacking_early_data_ends_a_block, .timeout = 10)
+{
+    memctl_config_t cfg = config(1, 10000, 5000);
+    cr_assert_eq(memctl_init(&cfg), 0);
+    memctl_early(+6000);
+    memctl_early(+3000);                        /* 9000 charged, no reservation */
+    pthread_t unpacker;
+    pthread_create(&unpacker, NULL, unpack_early_later, NULL);
+    cr_assert_eq(memctl_reserve_remote(1, 2000), 0); /* 11000 > high: waits for < low */
+    pthread_join(unpacker, NULL);
+    cr_assert_eq(charged(), 3000 + 2000);
+    memctl_stats_t s;
+    memctl_get_stats(&s);
+    cr_assert_eq(s.blocks, 1);
+    cr_assert_eq(s.overflows, 0);
+    memctl_shutdown();
 }
 
 Test(memctl, parse_size)
