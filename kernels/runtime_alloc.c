@@ -111,7 +111,6 @@ void runtime_alloc_install(void)
     installed = 1;
 }
 
-int runtime_alloc_installed(void) { return installed; }
 
 void runtime_alloc_watch_interface(int interface_id)
 {
@@ -143,7 +142,6 @@ runtime_kind_t runtime_alloc_unpacking(const void *buffer)
     return (runtime_kind_t)h->kind;
 }
 
-size_t runtime_alloc_bytes(runtime_kind_t kind) { return atomic_load(&held[kind]); }
 size_t runtime_alloc_peak(runtime_kind_t kind) { return atomic_load(&peak[kind]); }
 long runtime_alloc_count(runtime_kind_t kind) { return atomic_load(&allocated[kind]); }
 long runtime_alloc_check_failures(void) { return atomic_load(&check_failures); }

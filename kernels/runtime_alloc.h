@@ -56,7 +56,6 @@ typedef enum { RUNTIME_RECV, RUNTIME_EARLY, RUNTIME_SEND, RUNTIME_OTHER, RUNTIME
 /* Install the hooks: before StarPU starts, so that every buffer it frees
  * went through them. */
 void runtime_alloc_install(void);
-int runtime_alloc_installed(void);
 
 /* Called once with the tile interface's id, after StarPU-MPI is up and
  * before any communication: registers the marking datatype function. */
@@ -80,7 +79,6 @@ void runtime_alloc_packing(void);
  * installed). */
 runtime_kind_t runtime_alloc_unpacking(const void *buffer);
 
-size_t runtime_alloc_bytes(runtime_kind_t kind);
 size_t runtime_alloc_peak(runtime_kind_t kind);
 /* Buffers allocated of each kind since the last reset. */
 long runtime_alloc_count(runtime_kind_t kind);
