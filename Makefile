@@ -33,7 +33,10 @@ PLAIN := $(filter-out $(GENERIC),$(wildcard $(addsuffix /*.c,$(MODULES))))
 LIB_OBJ := $(PLAIN:%.c=build/%.o) $(GENERIC:%.c=build/%_d.o) $(GENERIC:%.c=build/%_z.o)
 CLI_OBJ := $(patsubst %.c,build/%.o,$(wildcard cli/*.c))
 VERSION := $(shell sed -n 's/^\#define BLRCHOL_VERSION "\(.*\)"/\1/p' include/blrchol.h)
-SONAME := libblrchol.so.$(firstword $(subst ., ,$(VERSION)))
+# Before 1.0 every minor version may change the ABI (blrchol_report_t grows):
+# libblrchol.so.0.MINOR; from 1.0 on, libblrchol.so.MAJOR.
+VERSION_PARTS := $(subst ., ,$(VERSION))
+SONAME := libblrchol.so.$(if $(filter 0,$(word 1,$(VERSION_PARTS))),0.$(word 2,$(VERSION_PARTS)),$(word 1,$(VERSION_PARTS)))
 TEST_SRC := $(wildcard tests/*.c tests/unit/*.c tests/mpi/*.c)
 TEST_OBJ := $(TEST_SRC:%.c=build/%.o)
 

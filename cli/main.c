@@ -99,6 +99,7 @@ static int quit(int rank, int code, const char *message)
 int main(int argc, char **argv)
 {
     blas_guard_complex(argc, argv);
+    blrchol_configure_malloc(); /* before MPI starts its threads */
     int provided, rank;
     MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
@@ -161,6 +162,12 @@ int main(int argc, char **argv)
     options.mem_high = opt.mem_high, options.mem_low = opt.mem_low, options.growth_margin = opt.growth_margin;
     options.trace_path = opt.trace_path, options.verbose = !opt.quiet, options.no_step_sync = opt.no_step_sync;
 
+    /* blrchol_init reads the task window from the environment. */
+    if (opt.task_window >= 0) {
+        char text[32];
+        snprintf(text, sizeof text, "%d", opt.task_window);
+        setenv("BLRCHOL_TASK_WINDOW", text, 1);
+    }
     if (blrchol_init(&argc, &argv) != BLRCHOL_OK) {
         if (rank == 0)
             fprintf(stderr, "blrchol: StarPU-MPI failed to start (check STARPU_NCPU and the MPI installation)\n");

@@ -48,6 +48,8 @@ static void usage(FILE *out)
             "      --no-memctl            account memory but never block submission\n"
             "      --no-step-sync         memctl without step synchronisation: messages may reach a rank\n"
             "                             before its receive is posted (early data: counted, not bounded)\n"
+            "      --task-window N        at most N submitted unfinished tasks per rank, 0 for no limit\n"
+            "                             (default 10000; StarPU holds ~2 KB for each, outside the tiles)\n"
             "      --trace FILE.csv       memctl rows (rank,time,charged,actual,blocked,runtime,early) in\n"
             "                             FILE.csv and task spans (rank,worker,kind,start,end) in\n"
             "                             FILE.tasks.csv; with several ranks, .RANK is appended to\n"
@@ -92,13 +94,14 @@ static int parse_double(const char *text, double *out)
 enum {
     OPT_GEOMETRY = 256, OPT_KERNEL, OPT_NB, OPT_DENSE, OPT_EPS, OPT_COMPRESS, OPT_CHECK, OPT_JSON, OPT_SEED,
     OPT_QUIET, OPT_NODE_MEM, OPT_MEM_HIGH, OPT_MEM_LOW, OPT_GROWTH, OPT_NO_MEMCTL, OPT_NO_STEP_SYNC, OPT_TRACE, OPT_SOLUTION, OPT_RHS_OUT, OPT_SHIFT,
-    OPT_MESH, OPT_RHS, OPT_NRHS, OPT_SAVE_FACTOR, OPT_LOAD_FACTOR
+    OPT_MESH, OPT_RHS, OPT_NRHS, OPT_SAVE_FACTOR, OPT_LOAD_FACTOR, OPT_TASK_WINDOW
 };
 
 int options_parse(options_t *opt, int argc, char **argv, int verbose)
 {
     *opt = (options_t){.n = 20000, .geometry = BEM_SPHERE, .kernel = BEM_LAPLACE, .nb = 512, .eps = 1e-8,
-                       .compress = BLRCHOL_COMPRESS_ACA, .seed = 1, .growth_margin = 0.2, .memctl = 1, .nrhs = 1};
+                       .compress = BLRCHOL_COMPRESS_ACA, .seed = 1, .growth_margin = 0.2, .memctl = 1, .nrhs = 1,
+                       .task_window = -1};
     static const struct option longopts[] = {
         {"n", required_argument, 0, 'n'},          {"geometry", required_argument, 0, OPT_GEOMETRY},
         {"kernel", required_argument, 0, OPT_KERNEL}, {"nb", required_argument, 0, OPT_NB},
@@ -110,6 +113,7 @@ int options_parse(options_t *opt, int argc, char **argv, int verbose)
         {"mem-low", required_argument, 0, OPT_MEM_LOW}, {"growth-margin", required_argument, 0, OPT_GROWTH},
         {"no-memctl", no_argument, 0, OPT_NO_MEMCTL},
         {"no-step-sync", no_argument, 0, OPT_NO_STEP_SYNC}, {"trace", required_argument, 0, OPT_TRACE},
+        {"task-window", required_argument, 0, OPT_TASK_WINDOW},
         {"solution", required_argument, 0, OPT_SOLUTION}, {"rhs-out", required_argument, 0, OPT_RHS_OUT},
         {"diagonal-shift", required_argument, 0, OPT_SHIFT}, {"mesh", required_argument, 0, OPT_MESH},
         {"rhs", required_argument, 0, OPT_RHS},         {"nrhs", required_argument, 0, OPT_NRHS},
@@ -182,6 +186,11 @@ int options_parse(options_t *opt, int argc, char **argv, int verbose)
             break;
         case OPT_NO_MEMCTL: opt->memctl = 0; break;
         case OPT_NO_STEP_SYNC: opt->no_step_sync = 1; break;
+        case OPT_TASK_WINDOW:
+            if (parse_int(optarg, &opt->task_window) || opt->task_window < 0)
+                return bad(verbose, "--task-window must be a non-negative integer, got", optarg,
+                           "e.g. --task-window 10000, or 0 for no limit");
+            break;
         case OPT_TRACE: opt->trace_path = optarg; break;
         case OPT_SOLUTION: opt->solution_path = optarg; break;
         case OPT_RHS_OUT: opt->rhs_out_path = optarg; break;

@@ -33,6 +33,7 @@ typedef struct options {
     double growth_margin;
     int memctl;
     int no_step_sync;
+    int task_window;         /* --task-window: -1 not given, 0 no limit */
     const char *trace_path;
 } options_t;
 

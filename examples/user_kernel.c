@@ -35,6 +35,7 @@ static void laplace(const blrchol_problem_t *pb, const int *rows, int nrows, con
 
 int main(int argc, char **argv)
 {
+    blrchol_configure_malloc(); /* before any thread: one malloc arena */
     if (blrchol_init(&argc, &argv) != BLRCHOL_OK)
         return 1;
     int n = argc > 1 ? atoi(argv[1]) : 4000, rank;

@@ -34,7 +34,7 @@
 #include <stdio.h>
 #include <mpi.h>
 
-#define BLRCHOL_VERSION "0.2.0"
+#define BLRCHOL_VERSION "0.3.0"
 
 /* Return codes; the command line uses them as exit codes. */
 enum {
@@ -97,10 +97,20 @@ void blrchol_options_init(blrchol_options_t *options);
 
 /* Start MPI (MPI_THREAD_MULTIPLE, unless the caller already initialised
  * MPI) and StarPU-MPI on MPI_COMM_WORLD; StarPU's environment variables
- * (STARPU_NCPU, ...) apply.  BLRCHOL_OK or BLRCHOL_FAILED. */
+ * (STARPU_NCPU, ...) apply.  At most BLRCHOL_TASK_WINDOW (environment;
+ * default 10000, 0: no limit) tasks are submitted and unfinished at a time
+ * on each rank, unless STARPU_LIMIT_MAX_SUBMITTED_TASKS is set: StarPU
+ * holds ~2 KB for each (README, memory).  BLRCHOL_OK or BLRCHOL_FAILED. */
 int blrchol_init(int *argc, char ***argv);
 /* Stop StarPU-MPI, and MPI if blrchol_init started it. */
 void blrchol_finalize(void);
+/* Optional, first thing in main(), before MPI_Init or any thread: malloc
+ * shares one arena among threads (glibc; unless MALLOC_ARENA_MAX is set),
+ * which keeps the process's resident memory close to the tile count
+ * (README, memory).  blrchol_init does it too, but glibc fixes the number
+ * of arenas when a second thread first needs one, so late is often too
+ * late.  Exporting MALLOC_ARENA_MAX=1 does the same. */
+void blrchol_configure_malloc(void);
 
 typedef struct blrchol_factor blrchol_factor_t;
 
@@ -158,6 +168,8 @@ typedef struct blrchol_report {
     int memctl_step_sync;        /* the step synchronisation was on (memctl, several ranks) */
     double node_mem, mem_high, mem_low; /* 0: none */
     double peak_charged_bytes, peak_actual_bytes, peak_rss_bytes; /* max over ranks */
+    double rss_start_bytes;        /* peak RSS before the tiles were built (MPI, StarPU, libraries), max over ranks */
+    int task_window;               /* StarPU's limit on submitted unfinished tasks, 0: none */
     double peak_recv_buffer_bytes; /* StarPU-MPI's buffers of posted receives, max over ranks */
     double peak_early_bytes;       /* tiles StarPU-MPI received before their receive was posted and
                                     * holds in buffers of its own ("early data"; inside peak_actual_bytes),

@@ -18,6 +18,7 @@
 
 #include "algorithms.h"
 #include "factor.h"
+#include "process_memory.h"
 #include "progress.h"
 #include "../kernels/runtime_alloc.h"
 #include "../kernels/tile_interface.h"
@@ -36,6 +37,10 @@ int blrchol_init(int *argc, char ***argv)
 {
     if (initialised)
         return BLRCHOL_OK;
+    /* Before StarPU starts: it reads its task limit at initialisation.
+     * The malloc setting takes only if no thread needed a second arena
+     * yet (blrchol_configure_malloc). */
+    process_memory_configure();
     int mpi_up = 0, provided;
     MPI_Initialized(&mpi_up);
     if (!mpi_up) {
@@ -60,6 +65,8 @@ int blrchol_init(int *argc, char ***argv)
     initialised = 1;
     return BLRCHOL_OK;
 }
+
+void blrchol_configure_malloc(void) { process_memory_configure_malloc(); }
 
 void blrchol_finalize(void)
 {

@@ -27,6 +27,7 @@ struct blrchol_factor {
     struct kernel_args args;
     factor_identity_t identity;
     size_t send_window;    /* memctl's fixed charge for StarPU-MPI's send buffers */
+    double rss_start;      /* this rank's peak RSS before its tiles were built */
     report_t report;
     FILE *trace;           /* memctl rows, options.trace_path */
     FILE *task_trace;      /* task spans */

@@ -8,12 +8,12 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <starpu.h>
 
 #include "algorithms.h"
+#include "process_memory.h"
 #include "../kernels/runtime_alloc.h"
 #include "../kernels/task_trace.h"
 #include "../kernels/tile_interface.h"
@@ -73,6 +73,8 @@ int factor_memory_setup(blrchol_factor_t *f)
         MPI_Comm_free(&node);
         capacity = (size_t)sysconf(_SC_PHYS_PAGES) * (size_t)sysconf(_SC_PAGESIZE) / ranks_here;
     }
+    f->rss_start = process_memory_peak_rss();
+    rep->task_window = process_memory_task_window();
     /* One factor at a time: the allocator's counts start from nothing. */
     tile_mem_reset();
     runtime_alloc_reset_peaks();
@@ -136,16 +138,15 @@ void factor_memory_collect(blrchol_factor_t *f)
     report_t *rep = &f->report;
     memctl_stats_t stats;
     memctl_get_stats(&stats);
-    struct rusage usage;
-    getrusage(RUSAGE_SELF, &usage);
-    double mine[3] = {(double)stats.peak_charged, (double)tile_mem_peak(), usage.ru_maxrss * 1024.0};
-    double runtime_peaks[4] = {(double)runtime_alloc_peak(RUNTIME_RECV), (double)runtime_alloc_peak(RUNTIME_SEND),
-                               (double)tile_mem_peak_total(), (double)tile_mem_peak_early()};
-    MPI_Allreduce(MPI_IN_PLACE, runtime_peaks, 4, MPI_DOUBLE, MPI_MAX, f->comm);
+    double mine[3] = {(double)stats.peak_charged, (double)tile_mem_peak(), process_memory_peak_rss()};
+    double runtime_peaks[5] = {(double)runtime_alloc_peak(RUNTIME_RECV), (double)runtime_alloc_peak(RUNTIME_SEND),
+                               (double)tile_mem_peak_total(), (double)tile_mem_peak_early(), f->rss_start};
+    MPI_Allreduce(MPI_IN_PLACE, runtime_peaks, 5, MPI_DOUBLE, MPI_MAX, f->comm);
     rep->peak_recv_buffer_bytes = runtime_peaks[0];
     rep->peak_send_buffer_bytes = runtime_peaks[1];
     rep->peak_total_bytes = runtime_peaks[2];
     rep->peak_early_bytes = runtime_peaks[3];
+    rep->rss_start_bytes = runtime_peaks[4];
     long early[2] = {runtime_alloc_count(RUNTIME_EARLY), runtime_alloc_check_failures()};
     MPI_Allreduce(MPI_IN_PLACE, early, 2, MPI_LONG, MPI_SUM, f->comm);
     rep->early_receives = early[0];

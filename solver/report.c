@@ -77,6 +77,8 @@ void blrchol_report_json(const blrchol_report_t *r, FILE *out)
     number(out, "peak_charged_bytes", r->peak_charged_bytes, 0);
     number(out, "peak_actual_bytes", r->peak_actual_bytes, 0);
     number(out, "peak_rss_bytes", r->peak_rss_bytes, 0);
+    number(out, "rss_start_bytes", r->rss_start_bytes, 0);
+    number(out, "task_window", r->task_window, 0);
     number(out, "peak_recv_buffer_bytes", r->peak_recv_buffer_bytes, 0);
     number(out, "peak_early_bytes", r->peak_early_bytes, 0);
     number(out, "early_receives", r->early_receives, 0);
@@ -111,9 +113,10 @@ void blrchol_report_summary(const blrchol_report_t *r, FILE *out)
     fprintf(out, "  memory: factor %.1f MiB = %.2f%% of dense %.1f MiB; ranks mean %.1f max %d (initial max %d)\n",
             mib(r->factor_bytes), 100 * r->compression_ratio, mib(r->dense_bytes), r->rank_mean, r->rank_max,
             r->rank_max_initial);
-    fprintf(out, "  peak per rank: charged %.1f MiB, actual %.1f MiB, rss %.1f MiB; memctl %s, %ld blocks (%.2f s)\n",
-            mib(r->peak_charged_bytes), mib(r->peak_actual_bytes), mib(r->peak_rss_bytes), r->memctl ? "on" : "off",
-            r->memctl_blocks, r->memctl_blocked_seconds);
+    fprintf(out, "  peak per rank: charged %.1f MiB, actual %.1f MiB, rss %.1f MiB (%.1f MiB before the tiles); memctl "
+            "%s, %ld blocks (%.2f s)\n",
+            mib(r->peak_charged_bytes), mib(r->peak_actual_bytes), mib(r->peak_rss_bytes), mib(r->rss_start_bytes),
+            r->memctl ? "on" : "off", r->memctl_blocks, r->memctl_blocked_seconds);
     fprintf(out, "  early data %.1f MiB at its peak (in actual, %ld receptions); with StarPU-MPI's receive and send "
             "buffers (%.1f and %.1f MiB at their peaks): %.1f MiB\n",
             mib(r->peak_early_bytes), r->early_receives, mib(r->peak_recv_buffer_bytes), mib(r->peak_send_buffer_bytes),

@@ -132,6 +132,22 @@ double *read_vector(const char *path, int n, int is_complex)
     return values;
 }
 
+char *run_blrchol_json(int ranks, const char *args, int expected_exit)
+{
+    char json_path[64], command[1024];
+    temp_path(json_path, sizeof json_path, ".json");
+    snprintf(command, sizeof command, "%s --quiet --json %s", args, json_path);
+    char *output = NULL;
+    int status = run_blrchol(ranks, command, &output);
+    cr_assert_eq(status, expected_exit, "blrchol %s on %d ranks exited %d, expected %d:\n%s", command, ranks, status,
+                 expected_exit, output);
+    free(output);
+    char *json = slurp(json_path);
+    unlink(json_path);
+    cr_assert_not_null(json, "no JSON from blrchol %s", command);
+    return json;
+}
+
 void expect_usage_error(int ranks, const char *args, const char *message)
 {
     char *output = NULL;

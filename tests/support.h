@@ -19,6 +19,10 @@ int run_mpi(int ranks, const char *command_line, char **output);
  * NULL); the exit code, -1 if it did not exit. */
 int run_shell(const char *command, char **output);
 
+/* Run `./blrchol ARGS --quiet --json FILE` on `ranks` ranks, assert the
+ * exit code, and return the JSON text (malloc'ed; asserted present). */
+char *run_blrchol_json(int ranks, const char *args, int expected_exit);
+
 /* Run blrchol as run_blrchol does and assert a usage error: exit code 2,
  * `message` in the output, no crash. */
 void expect_usage_error(int ranks, const char *args, const char *message);

@@ -12,6 +12,7 @@ Test(cli, n_below_one, .timeout = 60) { expect_usage_error(1, "-n 0", "-n must b
 Test(cli, nb_below_one, .timeout = 60) { expect_usage_error(1, "--nb -3", "--nb must be a positive integer"); }
 Test(cli, missing_value, .timeout = 60) { expect_usage_error(1, "--eps", "missing value for option"); }
 Test(cli, bad_eps, .timeout = 60) { expect_usage_error(1, "--eps 2", "--eps must be a number in (0, 1)"); }
+Test(cli, bad_task_window, .timeout = 60) { expect_usage_error(1, "--task-window -5", "--task-window must be a non-negative integer"); }
 Test(cli, grid_rows_not_dividing, .timeout = 60) { expect_usage_error(3, "-n 2000 -P 2", "does not divide the 3 ranks"); }
 Test(cli, more_ranks_than_tiles, .timeout = 60) { expect_usage_error(4, "-n 100 --nb 100", "4 ranks for only 1 tiles"); }
 Test(cli, not_positive_definite, .timeout = 120)

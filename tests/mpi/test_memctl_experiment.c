@@ -21,18 +21,9 @@
 
 static char *run_json(const char *args, int expected_exit)
 {
-    char json_path[64], command[1024];
-    temp_path(json_path, sizeof json_path, ".json");
-    snprintf(command, sizeof command, PROBLEM " %s --quiet --json %s", args, json_path);
-    char *output = NULL;
-    int status = run_blrchol(RANKS, command, &output);
-    cr_assert_eq(status, expected_exit, "blrchol %s exited %d, expected %d:\n%s", command, status, expected_exit,
-                 output);
-    free(output);
-    char *json = slurp(json_path);
-    unlink(json_path);
-    cr_assert_not_null(json, "no JSON from blrchol %s", command);
-    return json;
+    char command[1024];
+    snprintf(command, sizeof command, PROBLEM " %s", args);
+    return run_blrchol_json(RANKS, command, expected_exit);
 }
 
 Test(memctl_experiment, oom_without_memctl_ok_with_it, .timeout = 600)

@@ -15,21 +15,6 @@
 
 #include "tests/support.h"
 
-static char *run_json(int ranks, const char *args, int expected_status)
-{
-    char json_path[64], command[1024];
-    temp_path(json_path, sizeof json_path, ".json");
-    snprintf(command, sizeof command, "%s --quiet --json %s", args, json_path);
-    char *output = NULL;
-    int status = run_blrchol(ranks, command, &output);
-    cr_assert_eq(status, expected_status, "blrchol %s on %d ranks exited %d:\n%s", command, ranks, status, output);
-    free(output);
-    char *json = slurp(json_path);
-    unlink(json_path);
-    cr_assert_not_null(json, "no JSON from blrchol %s", command);
-    return json;
-}
-
 #define PROBLEM "-n 3000 --nb 200 --kernel laplace --eps 1e-8 --check"
 
 /* Random watermarks between one tile and the unconstrained peak: the run
@@ -45,13 +30,13 @@ Test(memctl_runs, random_tight_watermarks, .timeout = 900)
     snprintf(problem, sizeof problem, PROBLEM " -P %d", rows);
     char args[512];
     snprintf(args, sizeof args, "%s --no-memctl", problem);
-    char *free_run = run_json(4, args, 0);
+    char *free_run = run_blrchol_json(4, args, 0);
     double reference = json_number(free_run, "backward_error");
     double peak = json_number(free_run, "peak_charged_bytes");
     free(free_run);
     /* The send window memctl charges for good (STARPU_MPI_NDETACHED_SEND
      * packed tiles), read from a run with ample memory. */
-    char *ample = run_json(4, problem, 0);
+    char *ample = run_blrchol_json(4, problem, 0);
     double window = json_number(ample, "memctl_send_window_bytes");
     cr_assert_gt(window, 0, "%s", ample);
     free(ample);
@@ -62,7 +47,7 @@ Test(memctl_runs, random_tight_watermarks, .timeout = 900)
             high = peak + window;
         double low = high * (0.5 + 0.4 * rand() / RAND_MAX);
         snprintf(args, sizeof args, "%s --mem-high %.0f --mem-low %.0f", problem, high, low);
-        char *json = run_json(4, args, 0);
+        char *json = run_blrchol_json(4, args, 0);
         cr_assert(json_has_string(json, "status", "ok"), "seed %u: %s", seed, json);
         /* Every reception is posted before its sender submits the send
          * (the step synchronisation): no early data, and the early/posted
@@ -89,14 +74,14 @@ Test(memctl_runs, random_tight_watermarks, .timeout = 900)
  * rank ran out, with exit code 3 on every rank. */
 Test(memctl_runs, node_mem_is_never_passed, .timeout = 300)
 {
-    char *json = run_json(2, PROBLEM " --dense --node-mem 4M", 3);
+    char *json = run_blrchol_json(2, PROBLEM " --dense --node-mem 4M", 3);
     cr_assert(json_has_string(json, "status", "oom"), "%s", json);
     cr_assert(strstr(json, "out of memory on rank"), "%s", json);
     double cap = 4.0 * 1024 * 1024;
     cr_assert(json_number(json, "peak_actual_bytes") <= cap, "%s", json);
     free(json);
     /* The same problem fits in more. */
-    json = run_json(2, PROBLEM " --dense --node-mem 64M", 0);
+    json = run_blrchol_json(2, PROBLEM " --dense --node-mem 64M", 0);
     cr_assert(json_has_string(json, "status", "ok"), "%s", json);
     cr_assert(json_number(json, "peak_actual_bytes") <= 64.0 * 1024 * 1024, "%s", json);
     free(json);
@@ -119,7 +104,7 @@ Test(memctl_runs, budget_below_one_tile_is_refused, .timeout = 300)
 Test(memctl_runs, starpu_mpi_buffers_are_counted, .timeout = 300)
 {
     const double message = 16 + 200.0 * 200 * 8;
-    char *alone = run_json(1, "-n 2000 --nb 200 --dense", 0);
+    char *alone = run_blrchol_json(1, "-n 2000 --nb 200 --dense", 0);
     cr_assert_eq(json_number(alone, "peak_send_buffer_bytes"), 0);
     cr_assert_eq(json_number(alone, "peak_recv_buffer_bytes"), 0);
     free(alone);
@@ -185,7 +170,7 @@ Test(memctl_runs, early_data_is_counted_and_bounded, .timeout = 900)
 {
 #define DENSE "-n 3000 --nb 200 --dense --check"
     const double tile = 200.0 * 200 * 8, message = 16 + tile;
-    char *free_run = run_json(4, DENSE " --no-memctl", 0);
+    char *free_run = run_blrchol_json(4, DENSE " --no-memctl", 0);
     double reference = json_number(free_run, "backward_error");
     double free_total = json_number(free_run, "peak_total_bytes");
     double free_early = json_number(free_run, "peak_early_bytes");
@@ -205,7 +190,7 @@ Test(memctl_runs, early_data_is_counted_and_bounded, .timeout = 900)
     for (int m = 0; m < 2; m++) {
         snprintf(args, sizeof args, DENSE " %s --mem-high %.0f --mem-low %.0f --node-mem %.0f --trace %s", modes[m],
                  high, low, node_mem, trace);
-        char *json = run_json(4, args, 0);
+        char *json = run_blrchol_json(4, args, 0);
         cr_assert(json_has_string(json, "status", "ok"), "%s: %s", args, json);
         double early = json_number(json, "peak_early_bytes"), total = json_number(json, "peak_total_bytes");
         if (m == 0)

@@ -11,18 +11,11 @@
 
 #include "tests/support.h"
 
+/* Run, expect success, return the JSON text (caller frees). */
 static char *solve_ok(int ranks, const char *args)
 {
-    char json_path[64], command[1024];
-    temp_path(json_path, sizeof json_path, ".json");
-    snprintf(command, sizeof command, "%s --quiet --json %s", args, json_path);
-    char *output = NULL;
-    int status = run_blrchol(ranks, command, &output);
-    cr_assert_eq(status, 0, "blrchol %s on %d ranks exited %d:\n%s", command, ranks, status, output);
-    free(output);
-    char *json = slurp(json_path);
-    unlink(json_path);
-    cr_assert(json && json_has_string(json, "status", "ok"), "%s", json);
+    char *json = run_blrchol_json(ranks, args, 0);
+    cr_assert(json_has_string(json, "status", "ok"), "%s", json);
     return json;
 }
 
