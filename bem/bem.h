@@ -46,21 +46,32 @@ int bem_kernel_is_hermitian(bem_kernel_t k);
  * memory runs out. */
 int bem_problem_init(bem_problem_t *p, int n, bem_geometry_t geometry, bem_kernel_t kernel);
 /* The Laplace single layer on the triangles of `mesh` (kept by the
- * caller, which must outlive p).  Unknown i is the charge density on
- * triangle T_i (area a_i, centroid c_i); with G = 1 / (4 pi r),
- *     A_ij = a_i a_j G(c_i, c_j)                                 far,
- *     A_ij = (a_i int_Tj G(c_i, y) dy + a_j int_Ti G(c_j, y) dy) / 2   near,
- *     A_ii = a_i int_Ti G(c_i, y) dy                              (closed form),
- * "near" meaning |c_i - c_j| < BEM_MESH_NEAR x the longer of the two
- * triangles' longest edges: a symmetric one-point Galerkin form.  A right-hand side b_i = a_i f(c_i)
- * then gives the density solving int G sigma = f.  helmholtz adds the
- * bounded part (exp(ikr) - 1) / (4 pi r) of its kernel, integrated the same
- * way (far: a_i a_j exp(ikr) / (4 pi r)); hermitian multiplies the Laplace
- * entry by exp(ik (z_i - z_j)) at the centroids.  k: 10 triangles per
- * wavelength, 2 pi sqrt(n / area) / 10.  0, or -1 for sqexp (not a
- * boundary integral) or when memory runs out. */
+ * caller, which must outlive p), in Galerkin form with piecewise constant
+ * densities.  Unknown i is the charge density on triangle T_i (area a_i,
+ * centroid c_i, longest edge h_i); with G = 1 / (4 pi r) and
+ * h_ij = max(h_i, h_j),
+ *     A_ii = int_Ti int_Ti G                              closed form,
+ *     A_ij = int_Ti int_Tj G                              |c_i - c_j| < BEM_MESH_NEAR h_ij,
+ *            by the 7 x 7 product rule, or when |c_i - c_j| < BEM_MESH_CLOSE
+ *            h_ij (neighbours) by the 7-point rule over the four midpoint
+ *            sub-triangles of one triangle of the closed-form integral
+ *            over the other, in both orders, averaged,
+ *     A_ij = a_i a_j G(c_i, c_j)                          otherwise.
+ * Symmetric (the same bits for (i, j) and (j, i)); positive definite as
+ * the exact Galerkin matrix of the single layer is, which the quadratures
+ * and the one-point far field do not prove (LAPACK's Cholesky takes it in
+ * the tests).  A right-hand side b_i = int_Ti f ~ a_i f(c_i) then gives the
+ * density solving int G sigma = f.  helmholtz adds the bounded part
+ * S = (exp(ikr) - 1) / (4 pi r) of its kernel, smooth over a triangle (k h
+ * about 0.6 at 10 triangles per wavelength): collocated at the centroids
+ * and symmetrised, (a_i int_Tj S(c_i, y) dy + a_j int_Ti S(c_j, y) dy) / 2,
+ * A_ii = a_i int_Ti S(c_i, y) dy (far: a_i a_j exp(ikr) / (4 pi r));
+ * hermitian multiplies the Laplace entry by exp(ik (z_i - z_j)) at the
+ * centroids.  k: 10 triangles per wavelength, 2 pi sqrt(n / area) / 10.
+ * 0, or -1 for sqexp (not a boundary integral) or when memory runs out. */
 int bem_problem_init_mesh(bem_problem_t *p, const bem_mesh_t *mesh, bem_kernel_t kernel);
 #define BEM_MESH_NEAR 4.0
+#define BEM_MESH_CLOSE 1.5
 void bem_problem_free(bem_problem_t *p);
 
 /* Fill out[r + c*ld] = A(rows[r], cols[c]) for r < m, c < ncols.

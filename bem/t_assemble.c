@@ -51,22 +51,24 @@ static int mesh_pair_is_near(const bem_mesh_t *mesh, int i, int j, double r)
 static double mesh_laplace(const bem_problem_t *p, int i, int j)
 {
     const bem_mesh_t *mesh = p->mesh;
-    const double *ci = mesh->centroids + 3 * (size_t)i, *cj = mesh->centroids + 3 * (size_t)j;
     const double *vi = mesh->vertices + 9 * (size_t)i, *vj = mesh->vertices + 9 * (size_t)j;
-    const double ai = mesh->areas[i], aj = mesh->areas[j];
     if (i == j)
-        return ai * bem_triangle_inverse_distance(vi, vi + 3, vi + 6, ci) / (4 * M_PI) + p->diagonal_shift;
+        return bem_triangle_self_galerkin(vi, vi + 3, vi + 6) / (4 * M_PI) + p->diagonal_shift;
+    const double *ci = mesh->centroids + 3 * (size_t)i, *cj = mesh->centroids + 3 * (size_t)j;
     double dx = ci[0] - cj[0], dy = ci[1] - cj[1], dz = ci[2] - cj[2];
     double r = sqrt(dx * dx + dy * dy + dz * dz);
     if (!mesh_pair_is_near(mesh, i, j, r))
-        return ai * aj / (4 * M_PI * r);
-    return (ai * bem_triangle_inverse_distance(vj, vj + 3, vj + 6, ci) +
-            aj * bem_triangle_inverse_distance(vi, vi + 3, vi + 6, cj)) / (8 * M_PI);
+        return mesh->areas[i] * mesh->areas[j] / (4 * M_PI * r);
+    if (r >= BEM_MESH_CLOSE * fmax(mesh->diameters[i], mesh->diameters[j]))
+        return bem_triangle_pair_product_rule(vi, vj) / (4 * M_PI);
+    /* Both orders of the outer rule, averaged: the same bits for (i, j)
+     * and (j, i), and half of each rule's error cancels. */
+    return (bem_triangle_pair_galerkin(vi, vj, 1) + bem_triangle_pair_galerkin(vj, vi, 1)) / (8 * M_PI);
 }
 
 #if defined(PRECISION_Z)
 /* Helmholtz on a mesh: the Laplace entry plus the bounded part
- * (exp(ikr) - 1) / (4 pi r), integrated the same way (bem.h). */
+ * (exp(ikr) - 1) / (4 pi r), collocated at the centroids (bem.h). */
 static double complex mesh_helmholtz(const bem_problem_t *p, int i, int j)
 {
     const bem_mesh_t *mesh = p->mesh;

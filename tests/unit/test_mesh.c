@@ -1,9 +1,11 @@
 /*
- * Gmsh meshes (bem/mesh.c) and the triangle integral of 1/r
+ * Gmsh meshes (bem/mesh.c) and the triangle integrals of 1/r
  * (bem/mesh_integrals.c): the readers of MSH 2.2 and 4.1 give the same
  * triangles, with areas and centroids computed here by hand; the closed
- * form and the near-field quadrature agree with independent numerical
- * integrations; every malformed file is refused with its line number.
+ * forms over one triangle and over a triangle twice (the Galerkin self
+ * term) and the rules for pairs of triangles agree with independent
+ * numerical integrations; every malformed file is refused with its line
+ * number.
  */
 #include <complex.h>
 #include <criterion/criterion.h>
@@ -126,7 +128,7 @@ static double polar_reference(const double v[3][2], const double x[2])
     return total;
 }
 
-Test(mesh, self_term_matches_polar_integration)
+Test(mesh, in_plane_closed_form_matches_polar_integration)
 {
     const double shapes[3][3][2] = {{{0, 0}, {1, 0}, {0.5, 0.8660254037844386}},
                                     {{0, 0}, {1, 0}, {0.9, 0.15}},
@@ -154,6 +156,210 @@ Test(mesh, self_term_matches_polar_integration)
     /* Equilateral triangle of side 1 from its centroid: sqrt(3) asinh(sqrt(3)). */
     double a[3] = {0, 0, 0}, b[3] = {1, 0, 0}, c[3] = {0.5, sqrt(3) / 2, 0}, g[3] = {0.5, sqrt(3) / 6, 0};
     cr_assert_float_eq(bem_triangle_inverse_distance(a, b, c, g), sqrt(3) * asinh(sqrt(3)), 1e-14);
+}
+
+/* The three test shapes (equilateral, obtuse, thin) of unit-ish size, in
+ * the plane tilted by (0, 0.6, 0.8) out of xy: 9 coordinates each. */
+static void tilted_shape(int s, double t[9])
+{
+    static const double shapes[3][3][2] = {{{0, 0}, {1, 0}, {0.5, 0.8660254037844386}},
+                                           {{0, 0}, {1, 0}, {0.9, 0.15}},
+                                           {{0, 0}, {3, 0}, {1.4, 0.02}}};
+    for (int k = 0; k < 3; k++) {
+        t[3 * k] = shapes[s][k][0];
+        t[3 * k + 1] = 0.6 * shapes[s][k][1];
+        t[3 * k + 2] = 0.8 * shapes[s][k][1];
+    }
+}
+
+/* Independent reference for int_T int_T 1/r: with R(x, theta) the distance
+ * from x to T's boundary along theta, the integral is int_T int_0^2pi R;
+ * for each direction the chords of T have a tent profile of width W and
+ * peak L, so it is int_0^pi W L^2 / 3 dtheta.  W and L are measured here
+ * from the vertices (projections, and the chord through the middle vertex)
+ * and the angle integral is done by Gauss-Legendre on panels between the
+ * edge directions, where the middle vertex changes (many panels: on the
+ * thin shape L grows like 1 / sin(theta) next to them). */
+static double chord_reference(const double t[9])
+{
+    /* T in its own plane: the 2-D coordinates of the tilted shapes. */
+    double v[3][2];
+    for (int k = 0; k < 3; k++)
+        v[k][0] = t[3 * k], v[k][1] = hypot(t[3 * k + 1], t[3 * k + 2]);
+    static const double nodes[5] = {-0.906179845938664, -0.538469310105683, 0, 0.538469310105683,
+                                    0.906179845938664};
+    static const double weights[5] = {0.236926885056189, 0.478628670499366, 0.568888888888889,
+                                      0.478628670499366, 0.236926885056189};
+    double cuts[5] = {0, 0, 0, 0, M_PI};
+    for (int e = 0; e < 3; e++) {
+        double angle = atan2(v[(e + 1) % 3][1] - v[e][1], v[(e + 1) % 3][0] - v[e][0]);
+        cuts[e + 1] = fmod(angle + 2 * M_PI, M_PI);
+    }
+    for (int a = 1; a < 4; a++) /* sort the three edge directions */
+        for (int b = a + 1; b < 4; b++)
+            if (cuts[b] < cuts[a]) {
+                double swap = cuts[a];
+                cuts[a] = cuts[b], cuts[b] = swap;
+            }
+    double total = 0;
+    for (int c = 0; c < 4; c++) {
+        const int panels = 4000;
+        for (int p = 0; p < panels; p++)
+            for (int q = 0; q < 5; q++) {
+                double width = (cuts[c + 1] - cuts[c]) / panels;
+                double theta = cuts[c] + width * (p + 0.5 + 0.5 * nodes[q]);
+                double d[2] = {cos(theta), sin(theta)}, normal[2] = {-d[1], d[0]}, projection[3];
+                for (int k = 0; k < 3; k++)
+                    projection[k] = v[k][0] * normal[0] + v[k][1] * normal[1];
+                int low = 0, high = 0;
+                for (int k = 1; k < 3; k++) {
+                    if (projection[k] < projection[low])
+                        low = k;
+                    if (projection[k] > projection[high])
+                        high = k;
+                }
+                int middle = 3 - low - high;
+                /* The chord through the middle vertex ends on the edge (low, high). */
+                double e[2] = {v[high][0] - v[low][0], v[high][1] - v[low][1]};
+                double m[2] = {v[middle][0] - v[low][0], v[middle][1] - v[low][1]};
+                double chord = fabs((m[0] * e[1] - m[1] * e[0]) / (d[0] * e[1] - d[1] * e[0]));
+                double span = projection[high] - projection[low];
+                total += 0.5 * width * weights[q] * span * chord * chord / 3;
+            }
+    }
+    return total;
+}
+
+Test(mesh, self_galerkin_matches_chord_integration)
+{
+    for (int s = 0; s < 3; s++) {
+        double t[9];
+        tilted_shape(s, t);
+        double value = bem_triangle_self_galerkin(t, t + 3, t + 6), reference = chord_reference(t);
+        cr_assert(fabs(value - reference) <= 1e-12 * reference, "shape %d: %.15g against %.15g", s, value, reference);
+    }
+    /* Equilateral triangle of side 1: (3/4) ln 3 (the formula by hand). */
+    double a[3] = {0, 0, 0}, b[3] = {1, 0, 0}, c[3] = {0.5, sqrt(3) / 2, 0};
+    cr_assert_float_eq(bem_triangle_self_galerkin(a, b, c), 0.75 * log(3), 1e-15);
+}
+
+/* Another route to the self term, without the chord argument: the
+ * 7-point rule over T (split 5 and 6 times) of the closed form over T, the
+ * single integral checked against polar integration above.  Its error
+ * falls by 4 per split (the inner integral's gradient is log-singular at
+ * T's edges), so the Richardson extrapolation (4 I_6 - I_5) / 3 is within
+ * 1e-7 (measured 5e-9, 8e-9, 9e-8 for the three shapes). */
+Test(mesh, self_galerkin_matches_outer_rule_of_the_closed_form)
+{
+    for (int s = 0; s < 3; s++) {
+        double t[9];
+        tilted_shape(s, t);
+        double value = bem_triangle_self_galerkin(t, t + 3, t + 6);
+        double coarse = bem_triangle_pair_galerkin(t, t, 5), fine = bem_triangle_pair_galerkin(t, t, 6);
+        double reference = (4 * fine - coarse) / 3;
+        cr_assert(fabs(value - reference) <= 1e-7 * reference, "shape %d: %.15g against %.15g", s, value, reference);
+        cr_assert(fabs(value - fine) > 1e-7 * reference, "shape %d: no error left to extrapolate", s);
+    }
+}
+
+static void midpoint(const double *a, const double *b, double *out)
+{
+    for (int k = 0; k < 3; k++)
+        out[k] = (a[k] + b[k]) / 2;
+}
+
+/* The rules for pairs against an identity: T split at its edge midpoints
+ * into four children gives int_T int_T = sum of the children's self terms
+ * + 2 x the sum over the 6 pairs of children (3 sharing an edge, 3 sharing
+ * a vertex), so the pairs must add up to what the closed-form self terms
+ * leave.  The outer rule converges to it (measured 4e-7 to 1e-6 with T
+ * split 6 times); as the assembly uses it (split once, both orders
+ * averaged) it is within 7e-4, 9e-4 and 3e-3 on these touching pairs (the
+ * product rule, meant for triangles apart, is off by 1e-2 to 1e-1). */
+Test(mesh, pair_rules_add_up_to_the_self_terms)
+{
+    const double production_bound[3] = {1e-3, 1e-3, 4e-3};
+    for (int s = 0; s < 3; s++) {
+        double t[9], ab[3], bc[3], ca[3], child[4][9];
+        tilted_shape(s, t);
+        midpoint(t, t + 3, ab);
+        midpoint(t + 3, t + 6, bc);
+        midpoint(t + 6, t, ca);
+        const double *corners[4][3] = {{t, ab, ca}, {ab, t + 3, bc}, {ca, bc, t + 6}, {ab, bc, ca}};
+        double self_sum = 0;
+        for (int a = 0; a < 4; a++) {
+            for (int k = 0; k < 3; k++)
+                memcpy(child[a] + 3 * k, corners[a][k], 3 * sizeof(double));
+            self_sum += bem_triangle_self_galerkin(child[a], child[a] + 3, child[a] + 6);
+        }
+        double pairs = (bem_triangle_self_galerkin(t, t + 3, t + 6) - self_sum) / 2;
+        double fine = 0, production = 0;
+        for (int a = 0; a < 4; a++)
+            for (int b = a + 1; b < 4; b++) {
+                fine += bem_triangle_pair_galerkin(child[a], child[b], 6);
+                production += (bem_triangle_pair_galerkin(child[a], child[b], 1) +
+                               bem_triangle_pair_galerkin(child[b], child[a], 1)) / 2;
+            }
+        cr_assert(fabs(fine - pairs) <= 2e-6 * pairs, "shape %d: %.12g against %.12g", s, fine, pairs);
+        cr_assert(fabs(production - pairs) <= production_bound[s] * pairs, "shape %d: %.12g against %.12g", s,
+                  production, pairs);
+    }
+}
+
+/* Triangles apart: the product rule against the outer rule split 5 times
+ * (both orders averaged), within 5e-5 at a centroid distance of 1.5 times
+ * the longer edge (where the assembly starts using it) and 1e-5 at twice;
+ * within 5e-4 for the closest two triangles can be at 1.5 times, needles
+ * tip to tip with a gap of a sixth of their length (measured 2.3e-4). */
+static double product_rule_error(const double *s, const double *t)
+{
+    double reference = (bem_triangle_pair_galerkin(s, t, 5) + bem_triangle_pair_galerkin(t, s, 5)) / 2;
+    double value = bem_triangle_pair_product_rule(s, t);
+    cr_assert_eq(value, bem_triangle_pair_product_rule(t, s), "the product rule is not symmetric");
+    return fabs(value - reference) / reference;
+}
+
+static double longest_edge(const double *t)
+{
+    double longest = 0;
+    for (int v = 0; v < 3; v++) {
+        const double *a = t + 3 * v, *b = t + 3 * ((v + 1) % 3);
+        longest = fmax(longest, hypot(hypot(b[0] - a[0], b[1] - a[1]), b[2] - a[2]));
+    }
+    return longest;
+}
+
+Test(mesh, product_rule_is_accurate_for_triangles_apart)
+{
+    const double s[9] = {0, 0, 0, 1, 0, 0, 0.4, 0.8, 0.05};
+    const double distances[2] = {1.5, 2.0}, bounds[2] = {5e-5, 1e-5};
+    for (int k = 0; k < 2; k++) {
+        /* A similar triangle moved along x until its centroid is
+         * `distances[k]` longer edges from s's. */
+        double t[9] = {0.1, 0.1, 0.1, 1.0, 0.2, 0, 0.4, 0.9, 0.2};
+        double offset[3] = {0};
+        for (int v = 0; v < 3; v++)
+            for (int c = 0; c < 3; c++)
+                offset[c] += (t[3 * v + c] - s[3 * v + c]) / 3;
+        double distance = distances[k] * fmax(longest_edge(s), longest_edge(t));
+        double shift = sqrt(distance * distance - offset[1] * offset[1] - offset[2] * offset[2]) - offset[0];
+        for (int v = 0; v < 3; v++)
+            t[3 * v] += shift;
+        double error = product_rule_error(s, t);
+        cr_assert(error <= bounds[k], "distance %g: relative error %g", distances[k], error);
+    }
+    /* Needles along x, centroids 1.5 lengths apart, the far vertex of
+     * each (2/3 of the length from its centroid) facing the other. */
+    for (double width = 0.1; width > 1e-3; width /= 10) {
+        const double needle[9] = {1, 0, 0, 0, 0, 0, 0, width, 0};
+        double mirrored[9];
+        for (int v = 0; v < 3; v++) {
+            mirrored[3 * v] = 2 * (1.0 / 3 + 0.75 * longest_edge(needle)) - needle[3 * v];
+            mirrored[3 * v + 1] = needle[3 * v + 1], mirrored[3 * v + 2] = 0;
+        }
+        double error = product_rule_error(needle, mirrored);
+        cr_assert(error <= 5e-4, "needles of width %g: relative error %g", width, error);
+    }
 }
 
 /* Just above a point x' inside T, at height d: the integral is the in-plane
