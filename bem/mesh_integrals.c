@@ -38,8 +38,10 @@
  * S (split into 4 at the midpoints `levels` times) of the closed form over
  * T.  The inner integral is smooth in x except along what S and T share
  * (its gradient is log-singular at a common edge or vertex); with S split
- * once, the error is about 1e-3 for triangles sharing an edge, 6e-5 sharing
- * a vertex and 4e-7 at a gap of a third of their size (tests/unit/test_mesh.c).
+ * once, the error is about 1e-3 for equilateral triangles sharing an edge,
+ * 5e-5 sharing a vertex, but up to 7e-3 either way for the thin children
+ * of the 3 x 0.02 test shape (against S split 7 times), and 4e-7 at a gap
+ * of a third of their size (tests/unit/test_mesh.c).
  * Apart, the integrand is smooth in both x and y and the 7 x 7 product rule
  * does (5e-6 at a centroid distance of twice the longer edge, 3e-5 at 1.5
  * times; 2.3e-4 for two needles tip to tip at 1.5 times, a gap of a sixth
