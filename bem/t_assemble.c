@@ -6,6 +6,8 @@
  */
 #include "bem.h"
 
+#include <string.h>
+
 #include "common/precision.h"
 
 static inline scalar_t entry_value(const bem_problem_t *p, double complex diagonal, const double *xi,
@@ -106,9 +108,20 @@ void NAME(bem_assemble)(const bem_problem_t *p, const int *rows, int m, const in
                         scalar_t *out, int ld)
 {
     if (p->mesh) {
+        /* A block on the diagonal (the same index lists: the solver's
+         * diagonal tiles, assembled for the norm estimate and again for the
+         * tile) is symmetric to the bit but for hermitian's phase (bem.h),
+         * so its upper triangle is copied from the lower instead of
+         * integrated a second time. */
+        const int mirror = p->kernel != BEM_HERMITIAN && m == ncols &&
+                           (rows == cols || memcmp(rows, cols, (size_t)m * sizeof *rows) == 0);
         for (int c = 0; c < ncols; c++)
-            for (int r = 0; r < m; r++)
+            for (int r = mirror ? c : 0; r < m; r++)
                 out[r + (size_t)c * ld] = mesh_entry(p, rows[r], cols[c]);
+        if (mirror)
+            for (int c = 1; c < ncols; c++)
+                for (int r = 0; r < c; r++)
+                    out[r + (size_t)c * ld] = out[c + (size_t)r * ld];
         return;
     }
     double complex diagonal;

@@ -133,7 +133,8 @@ Test(mesh_solve, cylinder_mesh_solves, .timeout = 300)
  * assembled here in the mesh's own triangle order: --rhs FILE is read and
  * --solution written in that order (b_i depends on i and on the triangle,
  * so a permuted vector would not match), the assembled matrix is exactly
- * symmetric and LAPACK's Cholesky takes it (positive definite). */
+ * symmetric, entry by entry as well as assembled in one block, and LAPACK's
+ * Cholesky takes it (positive definite). */
 Test(mesh_solve, rhs_file_and_solution_in_mesh_order_match_lapack, .timeout = 300)
 {
     char mesh[64], rhs[64], solution[64], args[512], error[512];
@@ -164,11 +165,20 @@ Test(mesh_solve, rhs_file_and_solution_in_mesh_order_match_lapack, .timeout = 30
     int *all = malloc(n * sizeof *all);
     for (int k = 0; k < n; k++)
         all[k] = k;
-    double *a = malloc((size_t)n * n * sizeof *a);
+    /* Column by column every entry is integrated (a diagonal block copies
+     * its upper triangle from the lower): that matrix must be symmetric
+     * and the same bits as the block. */
+    double *a = malloc((size_t)n * n * sizeof *a), *columns = malloc((size_t)n * n * sizeof *columns);
     bem_assemble_d(&p, all, n, all, n, a, n);
     for (int j = 0; j < n; j++)
-        for (int i = j + 1; i < n; i++)
-            cr_assert_eq(a[i + (size_t)j * n], a[j + (size_t)i * n], "A(%d, %d) != A(%d, %d)", i, j, j, i);
+        bem_assemble_d(&p, all, n, all + j, 1, columns + (size_t)j * n, n);
+    for (int j = 0; j < n; j++)
+        for (int i = 0; i < n; i++) {
+            cr_assert_eq(columns[i + (size_t)j * n], columns[j + (size_t)i * n], "A(%d, %d) != A(%d, %d)", i, j,
+                         j, i);
+            cr_assert_eq(a[i + (size_t)j * n], columns[i + (size_t)j * n], "A(%d, %d): block != column", i, j);
+        }
+    free(columns);
     cr_assert_eq(LAPACKE_dposv(LAPACK_COL_MAJOR, 'L', n, 1, a, n, b, n), 0, "LAPACK: not positive definite");
     double difference = 0, norm = 0;
     for (int i = 0; i < n; i++) {

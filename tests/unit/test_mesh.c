@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bem/mesh.h"
+#include "bem/bem.h"
 #include "tests/support.h"
 #include "tests/mesh_corpus.inc"
 
@@ -360,6 +360,99 @@ Test(mesh, product_rule_is_accurate_for_triangles_apart)
         double error = product_rule_error(needle, mirrored);
         cr_assert(error <= 5e-4, "needles of width %g: relative error %g", width, error);
     }
+}
+
+/* A bumpy graded grid, z = 0.3 sin(2x) cos(3y) over [0, 2] x [0, 1] with
+ * the x spacing growing 1.25x a column, 11 x 9 nodes, 160 triangles: its
+ * pairs fall in all three forms of bem.h (close, product rule, far). */
+static const char *bumpy_grid(void)
+{
+    enum { NX = 11, NY = 9 };
+    static char path[64];
+    temp_path(path, sizeof path, ".msh");
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "$MeshFormat\n2.2 0 8\n$EndMeshFormat\n$Nodes\n%d\n", NX * NY);
+    double x = 0, step = 2 * 0.25 / (pow(1.25, NX - 1) - 1);
+    for (int i = 0; i < NX; i++, x += step, step *= 1.25)
+        for (int j = 0; j < NY; j++) {
+            double y = j / (NY - 1.0);
+            fprintf(f, "%d %.17g %.17g %.17g\n", 1 + i * NY + j, x, y, 0.3 * sin(2 * x) * cos(3 * y));
+        }
+    fprintf(f, "$EndNodes\n$Elements\n%d\n", 2 * (NX - 1) * (NY - 1));
+    int tag = 1;
+    for (int i = 0; i + 1 < NX; i++)
+        for (int j = 0; j + 1 < NY; j++) {
+            int a = 1 + i * NY + j, b = a + NY, c = b + 1, d = a + 1;
+            fprintf(f, "%d 2 0 %d %d %d\n%d 2 0 %d %d %d\n", tag, a, b, c, tag + 1, a, c, d);
+            tag += 2;
+        }
+    fprintf(f, "$EndElements\n");
+    fclose(f);
+    return path;
+}
+
+/* bem_assemble copies the upper triangle of a diagonal block from the
+ * lower: that must give the bits of every entry integrated on its own
+ * (one column at a time), and those are symmetric (laplace, helmholtz);
+ * hermitian is assembled in full. */
+Test(mesh, diagonal_block_is_the_entries_assembled_one_by_one)
+{
+    const char *path = bumpy_grid();
+    char error[256];
+    bem_mesh_t m;
+    cr_assert_eq(bem_mesh_read(path, &m, error, sizeof error), 0, "%s", error);
+    const int n = m.ntriangles;
+    int *all = malloc(n * sizeof *all), close = 0, product = 0, far = 0;
+    for (int k = 0; k < n; k++)
+        all[k] = k;
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < i; j++) {
+            const double *ci = m.centroids + 3 * i, *cj = m.centroids + 3 * j;
+            double r = hypot(hypot(ci[0] - cj[0], ci[1] - cj[1]), ci[2] - cj[2]);
+            double h = fmax(m.diameters[i], m.diameters[j]);
+            close += r < BEM_MESH_CLOSE * h, product += r >= BEM_MESH_CLOSE * h && r < BEM_MESH_NEAR * h;
+            far += r >= BEM_MESH_NEAR * h;
+        }
+    cr_assert(close > 0 && product > 0 && far > 0, "pairs: %d close, %d product rule, %d far", close, product, far);
+    const bem_kernel_t kernels[3] = {BEM_LAPLACE, BEM_HELMHOLTZ, BEM_HERMITIAN};
+    double complex *block = malloc((size_t)n * n * sizeof *block);
+    double complex *columns = malloc((size_t)n * n * sizeof *columns);
+    for (int k = 0; k < 3; k++) {
+        bem_problem_t p;
+        cr_assert_eq(bem_problem_init_mesh(&p, &m, kernels[k]), 0);
+        if (kernels[k] == BEM_LAPLACE) {
+            double *real_block = (double *)block, *real_columns = (double *)columns;
+            bem_assemble_d(&p, all, n, all, n, real_block, n);
+            for (int j = 0; j < n; j++)
+                bem_assemble_d(&p, all, n, all + j, 1, real_columns + (size_t)j * n, n);
+            for (int j = 0; j < n; j++)
+                for (int i = 0; i < n; i++) {
+                    cr_assert_eq(real_block[i + (size_t)j * n], real_columns[i + (size_t)j * n], "laplace (%d, %d)",
+                                 i, j);
+                    cr_assert_eq(real_columns[i + (size_t)j * n], real_columns[j + (size_t)i * n],
+                                 "laplace: A(%d, %d) != A(%d, %d)", i, j, j, i);
+                }
+        } else {
+            bem_assemble_z(&p, all, n, all, n, block, n);
+            for (int j = 0; j < n; j++)
+                bem_assemble_z(&p, all, n, all + j, 1, columns + (size_t)j * n, n);
+            for (int j = 0; j < n; j++)
+                for (int i = 0; i < n; i++) {
+                    cr_assert(memcmp(&block[i + (size_t)j * n], &columns[i + (size_t)j * n], sizeof *block) == 0,
+                              "kernel %d (%d, %d)", kernels[k], i, j);
+                    cr_assert(kernels[k] == BEM_HERMITIAN ||
+                                  memcmp(&columns[i + (size_t)j * n], &columns[j + (size_t)i * n], sizeof *block) == 0,
+                              "helmholtz: A(%d, %d) != A(%d, %d)", i, j, j, i);
+                }
+        }
+        bem_problem_free(&p);
+    }
+    free(block);
+    free(columns);
+    free(all);
+    bem_mesh_free(&m);
+    unlink(path);
 }
 
 /* Just above a point x' inside T, at height d: the integral is the in-plane
