@@ -16,15 +16,16 @@
  * This cannot deadlock across ranks: the rank furthest behind in the
  * common task order has every input of its pending tasks sent (its peers
  * passed those tasks) and so drains its window, as with memctl's blocking.
- * 10 000 pending tasks (~20 MiB) keep several panel steps of look-ahead.
+ * 10 000 pending tasks (~20 MiB) still look well ahead: several panel
+ * steps at nt = 59, half of the first one at nt = 196.
  *
  * Malloc arenas.  glibc gives threads that contend for malloc arenas of
  * their own; a tile freed into one arena leaves a hole the workers using
  * another cannot fill, and as ranks grow during the factorisation the
- * arenas' free space piles up (60 MiB at n = 30000).  One arena shares
+ * arenas' free space piles up (45 MiB at n = 30000).  One arena shares
  * the holes; tile buffers are tens of KB, so the arena's lock is taken a
- * few thousand times a second at most.  With both: 345 MiB at n = 30000,
- * 856 MiB at n = 60000 (RSS at start 21 MiB).
+ * few thousand times a second at most.  With both: 358 MiB at n = 30000,
+ * 856 MiB at n = 60000 (RSS at start 20 MiB; bench/process-memory).
  */
 #include "process_memory.h"
 
