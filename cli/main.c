@@ -162,13 +162,18 @@ int main(int argc, char **argv)
     options.mem_high = opt.mem_high, options.mem_low = opt.mem_low, options.growth_margin = opt.growth_margin;
     options.trace_path = opt.trace_path, options.verbose = !opt.quiet, options.no_step_sync = opt.no_step_sync;
 
-    /* blrchol_init reads the task window from the environment. */
+    /* blrchol_init reads the task window and the binding from the environment. */
     if (opt.task_window >= 0) {
         char text[32];
         snprintf(text, sizeof text, "%d", opt.task_window);
         setenv("BLRCHOL_TASK_WINDOW", text, 1);
     }
-    if (blrchol_init(&argc, &argv) != BLRCHOL_OK) {
+    if (opt.binding)
+        setenv("BLRCHOL_BINDING", opt.binding, 1);
+    int started = blrchol_init(&argc, &argv);
+    if (started == BLRCHOL_BAD_INPUT)
+        return quit(rank, BLRCHOL_BAD_INPUT, "BLRCHOL_BINDING must be auto or starpu (or unset)");
+    if (started != BLRCHOL_OK) {
         if (rank == 0)
             fprintf(stderr, "blrchol: StarPU-MPI failed to start (check STARPU_NCPU and the MPI installation)\n");
         MPI_Abort(MPI_COMM_WORLD, BLRCHOL_FAILED);

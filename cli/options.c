@@ -40,6 +40,9 @@ static void usage(FILE *out)
             "      --dense                keep every tile dense (the dense baseline)\n"
             "      --eps EPS              compression tolerance, relative to ||A||_F (default 1e-8)\n"
             "      --compress M           aca | svd: how off-diagonal tiles are compressed (default aca)\n"
+            "      --binding B            auto | starpu: the cores of each rank's StarPU threads when\n"
+            "                             ranks share a node (default auto: cores of its own; starpu:\n"
+            "                             StarPU 1.3's, every rank on the node's first cores)\n"
             "Memory control\n"
             "      --node-mem SIZE        per-rank capacity of tile memory, e.g. 512M, 18G (default: none)\n"
             "      --mem-high SIZE        block submission above this charge (default 75%% of the capacity)\n"
@@ -94,7 +97,8 @@ static int parse_double(const char *text, double *out)
 enum {
     OPT_GEOMETRY = 256, OPT_KERNEL, OPT_NB, OPT_DENSE, OPT_EPS, OPT_COMPRESS, OPT_CHECK, OPT_JSON, OPT_SEED,
     OPT_QUIET, OPT_NODE_MEM, OPT_MEM_HIGH, OPT_MEM_LOW, OPT_GROWTH, OPT_NO_MEMCTL, OPT_NO_STEP_SYNC, OPT_TRACE, OPT_SOLUTION, OPT_RHS_OUT, OPT_SHIFT,
-    OPT_MESH, OPT_RHS, OPT_NRHS, OPT_SAVE_FACTOR, OPT_LOAD_FACTOR, OPT_TASK_WINDOW
+    OPT_MESH, OPT_RHS, OPT_NRHS, OPT_SAVE_FACTOR, OPT_LOAD_FACTOR, OPT_TASK_WINDOW,
+    OPT_BINDING
 };
 
 int options_parse(options_t *opt, int argc, char **argv, int verbose)
@@ -113,7 +117,7 @@ int options_parse(options_t *opt, int argc, char **argv, int verbose)
         {"mem-low", required_argument, 0, OPT_MEM_LOW}, {"growth-margin", required_argument, 0, OPT_GROWTH},
         {"no-memctl", no_argument, 0, OPT_NO_MEMCTL},
         {"no-step-sync", no_argument, 0, OPT_NO_STEP_SYNC}, {"trace", required_argument, 0, OPT_TRACE},
-        {"task-window", required_argument, 0, OPT_TASK_WINDOW},
+        {"task-window", required_argument, 0, OPT_TASK_WINDOW}, {"binding", required_argument, 0, OPT_BINDING},
         {"solution", required_argument, 0, OPT_SOLUTION}, {"rhs-out", required_argument, 0, OPT_RHS_OUT},
         {"diagonal-shift", required_argument, 0, OPT_SHIFT}, {"mesh", required_argument, 0, OPT_MESH},
         {"rhs", required_argument, 0, OPT_RHS},         {"nrhs", required_argument, 0, OPT_NRHS},
@@ -190,6 +194,11 @@ int options_parse(options_t *opt, int argc, char **argv, int verbose)
             if (parse_int(optarg, &opt->task_window) || opt->task_window < 0)
                 return bad(verbose, "--task-window must be a non-negative integer, got", optarg,
                            "e.g. --task-window 10000, or 0 for no limit");
+            break;
+        case OPT_BINDING:
+            if (strcmp(optarg, "auto") != 0 && strcmp(optarg, "starpu") != 0)
+                return bad(verbose, "--binding must be auto or starpu, got", optarg, "e.g. --binding auto");
+            opt->binding = optarg;
             break;
         case OPT_TRACE: opt->trace_path = optarg; break;
         case OPT_SOLUTION: opt->solution_path = optarg; break;

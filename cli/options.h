@@ -34,6 +34,7 @@ typedef struct options {
     int memctl;
     int no_step_sync;
     int task_window;         /* --task-window: -1 not given, 0 no limit */
+    const char *binding;     /* --binding: NULL not given, "auto" or "starpu" */
     const char *trace_path;
 } options_t;
 

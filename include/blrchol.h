@@ -34,7 +34,7 @@
 #include <stdio.h>
 #include <mpi.h>
 
-#define BLRCHOL_VERSION "0.3.0"
+#define BLRCHOL_VERSION "0.4.0"
 
 /* Return codes; the command line uses them as exit codes. */
 enum {
@@ -100,7 +100,13 @@ void blrchol_options_init(blrchol_options_t *options);
  * (STARPU_NCPU, ...) apply.  At most BLRCHOL_TASK_WINDOW (environment;
  * default 10000, 0: no limit) tasks are submitted and unfinished at a time
  * on each rank, unless STARPU_LIMIT_MAX_SUBMITTED_TASKS is set: StarPU
- * holds ~2 KB for each (README, memory).  BLRCHOL_OK or BLRCHOL_FAILED. */
+ * holds ~2 KB for each (README, memory).  When several ranks share a
+ * node, each rank's StarPU threads are kept to cores of its own
+ * (BLRCHOL_BINDING=auto, the default; "starpu" keeps StarPU's binding,
+ * which puts every rank's workers on the node's first cores; a STARPU_*
+ * binding variable set by the user wins; README, placement).  BLRCHOL_OK,
+ * BLRCHOL_BAD_INPUT (BLRCHOL_BINDING neither auto nor starpu) or
+ * BLRCHOL_FAILED. */
 int blrchol_init(int *argc, char ***argv);
 /* Stop StarPU-MPI, and MPI if blrchol_init started it. */
 void blrchol_finalize(void);
@@ -170,6 +176,10 @@ typedef struct blrchol_report {
     double peak_charged_bytes, peak_actual_bytes, peak_rss_bytes; /* max over ranks */
     double rss_start_bytes;        /* peak RSS before the tiles were built (MPI, StarPU, libraries), max over ranks */
     int task_window;               /* StarPU's limit on submitted unfinished tasks, 0: none */
+    const char *binding;           /* rank 0's placement: "starpu", "user", "launcher", "split", "none" */
+    int worker_cpus_shared;        /* CPUs that CPU workers of two ranks of one node may both run on,
+                                    * summed over nodes (from each worker thread's affinity) */
+    int ranks_short_of_cpus;       /* ranks whose CPU workers outnumber the CPUs they may run on */
     double peak_recv_buffer_bytes; /* StarPU-MPI's buffers of posted receives, max over ranks */
     double peak_early_bytes;       /* tiles StarPU-MPI received before their receive was posted and
                                     * holds in buffers of its own ("early data"; inside peak_actual_bytes),

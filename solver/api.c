@@ -18,6 +18,7 @@
 
 #include "algorithms.h"
 #include "factor.h"
+#include "placement.h"
 #include "process_memory.h"
 #include "progress.h"
 #include "../kernels/runtime_alloc.h"
@@ -58,6 +59,9 @@ int blrchol_init(int *argc, char ***argv)
      * memctl charges that window for good (factor_memory.c). */
     runtime_alloc_install();
     setenv("STARPU_MPI_NDETACHED_SEND", "4", 0);
+    /* Ranks sharing a node on cores of their own (placement.c). */
+    if (placement_configure(MPI_COMM_WORLD) != 0)
+        return BLRCHOL_BAD_INPUT;
     struct starpu_conf conf;
     starpu_conf_init(&conf);
     if (starpu_mpi_init_conf(argc, argv, 0, MPI_COMM_WORLD, &conf) != 0)
@@ -239,6 +243,19 @@ static int begin(const blrchol_problem_t *pb, const blrchol_options_t *options, 
     f->q = f->nranks / f->p;
     f->workers = (int)starpu_cpu_worker_get_count();
     rep->p = f->p, rep->q = f->q, rep->ranks = f->nranks, rep->workers_per_rank = f->workers;
+    rep->binding = placement_name();
+    placement_check(f->comm, &rep->worker_cpus_shared, &rep->ranks_short_of_cpus);
+    if (f->verbose && rep->worker_cpus_shared > 0 && strcmp(rep->binding, "none") != 0)
+        fprintf(stderr,
+                "blrchol: warning: CPU workers of several ranks of one node are bound to the same %d CPUs "
+                "(binding %s): each runs at a fraction of a core; leave the binding to blrchol (README, placement)\n",
+                rep->worker_cpus_shared, rep->binding);
+    if (f->verbose && rep->ranks_short_of_cpus > 0)
+        fprintf(stderr,
+                "blrchol: warning: on %d ranks the %d CPU workers outnumber the CPUs the rank may use (binding %s): "
+                "give each rank STARPU_NCPU + 1 cores (mpirun --map-by ppr:R:node:pe=W+1, srun --cpus-per-task=W+1 "
+                "--cpu-bind=cores) or lower STARPU_NCPU (README, placement)\n",
+                rep->ranks_short_of_cpus, f->workers, rep->binding);
 
     char why[256];
     const char *invalid = invalid_arguments(f, pb, why, sizeof why);

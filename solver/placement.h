@@ -1,0 +1,25 @@
+/*
+ * placement.h: the cores of a rank's StarPU threads when several ranks
+ * share a node (placement.c says why StarPU's default binding is wrong
+ * there).
+ */
+#ifndef BLRCHOL_PLACEMENT_H
+#define BLRCHOL_PLACEMENT_H
+
+#include <mpi.h>
+
+/* Before StarPU starts, on every rank of comm together: set StarPU's
+ * binding variables for this rank's place on its node.  BLRCHOL_BINDING
+ * in the environment: "auto" (default) or "starpu" (StarPU's own binding);
+ * -1 for any other value. */
+int placement_configure(MPI_Comm comm);
+/* What was decided: "starpu", "user" (a STARPU_* binding variable is set),
+ * "launcher", "split" or "none" (placement.c). */
+const char *placement_name(void);
+/* Once StarPU runs, on every rank of comm together, from each CPU worker
+ * thread's affinity as the kernel reports it: the CPUs that workers of two
+ * ranks of one node may both run on, summed over the nodes, and the ranks
+ * whose workers outnumber the CPUs they may run on. */
+void placement_check(MPI_Comm comm, int *shared_cpus, int *short_ranks);
+
+#endif
