@@ -162,7 +162,8 @@ int main(int argc, char **argv)
     options.mem_high = opt.mem_high, options.mem_low = opt.mem_low, options.growth_margin = opt.growth_margin;
     options.trace_path = opt.trace_path, options.verbose = !opt.quiet, options.no_step_sync = opt.no_step_sync;
 
-    /* blrchol_init reads the task window and the binding from the environment. */
+    /* blrchol_init reads the task window, the binding and the MPI thread's
+     * polling from the environment. */
     if (opt.task_window >= 0) {
         char text[32];
         snprintf(text, sizeof text, "%d", opt.task_window);
@@ -170,9 +171,12 @@ int main(int argc, char **argv)
     }
     if (opt.binding)
         setenv("BLRCHOL_BINDING", opt.binding, 1);
+    if (opt.mpi_polling)
+        setenv("BLRCHOL_MPI_POLLING", opt.mpi_polling, 1);
     int started = blrchol_init(&argc, &argv);
     if (started == BLRCHOL_BAD_INPUT)
-        return quit(rank, BLRCHOL_BAD_INPUT, "BLRCHOL_BINDING must be auto or starpu (or unset)");
+        return quit(rank, BLRCHOL_BAD_INPUT,
+                    "BLRCHOL_BINDING must be auto or starpu, BLRCHOL_MPI_POLLING auto, nap or spin (or unset)");
     if (started != BLRCHOL_OK) {
         if (rank == 0)
             fprintf(stderr, "blrchol: StarPU-MPI failed to start (check STARPU_NCPU and the MPI installation)\n");

@@ -43,6 +43,9 @@ static void usage(FILE *out)
             "      --binding B            auto | starpu: the cores of each rank's StarPU threads when\n"
             "                             ranks share a node (default auto: cores of its own; starpu:\n"
             "                             StarPU 1.3's, every rank on the node's first cores)\n"
+            "      --mpi-polling M        auto | nap | spin: StarPU-MPI's progress thread naps between\n"
+            "                             its tests, or polls without pause (default auto: naps when\n"
+            "                             the rank has no core beside its workers')\n"
             "Memory control\n"
             "      --node-mem SIZE        per-rank capacity of tile memory, e.g. 512M, 18G (default: none)\n"
             "      --mem-high SIZE        block submission above this charge (default 75%% of the capacity)\n"
@@ -98,7 +101,7 @@ enum {
     OPT_GEOMETRY = 256, OPT_KERNEL, OPT_NB, OPT_DENSE, OPT_EPS, OPT_COMPRESS, OPT_CHECK, OPT_JSON, OPT_SEED,
     OPT_QUIET, OPT_NODE_MEM, OPT_MEM_HIGH, OPT_MEM_LOW, OPT_GROWTH, OPT_NO_MEMCTL, OPT_NO_STEP_SYNC, OPT_TRACE, OPT_SOLUTION, OPT_RHS_OUT, OPT_SHIFT,
     OPT_MESH, OPT_RHS, OPT_NRHS, OPT_SAVE_FACTOR, OPT_LOAD_FACTOR, OPT_TASK_WINDOW,
-    OPT_BINDING
+    OPT_BINDING, OPT_MPI_POLLING
 };
 
 int options_parse(options_t *opt, int argc, char **argv, int verbose)
@@ -118,6 +121,7 @@ int options_parse(options_t *opt, int argc, char **argv, int verbose)
         {"no-memctl", no_argument, 0, OPT_NO_MEMCTL},
         {"no-step-sync", no_argument, 0, OPT_NO_STEP_SYNC}, {"trace", required_argument, 0, OPT_TRACE},
         {"task-window", required_argument, 0, OPT_TASK_WINDOW}, {"binding", required_argument, 0, OPT_BINDING},
+        {"mpi-polling", required_argument, 0, OPT_MPI_POLLING},
         {"solution", required_argument, 0, OPT_SOLUTION}, {"rhs-out", required_argument, 0, OPT_RHS_OUT},
         {"diagonal-shift", required_argument, 0, OPT_SHIFT}, {"mesh", required_argument, 0, OPT_MESH},
         {"rhs", required_argument, 0, OPT_RHS},         {"nrhs", required_argument, 0, OPT_NRHS},
@@ -199,6 +203,11 @@ int options_parse(options_t *opt, int argc, char **argv, int verbose)
             if (strcmp(optarg, "auto") != 0 && strcmp(optarg, "starpu") != 0)
                 return bad(verbose, "--binding must be auto or starpu, got", optarg, "e.g. --binding auto");
             opt->binding = optarg;
+            break;
+        case OPT_MPI_POLLING:
+            if (strcmp(optarg, "auto") != 0 && strcmp(optarg, "nap") != 0 && strcmp(optarg, "spin") != 0)
+                return bad(verbose, "--mpi-polling must be auto, nap or spin, got", optarg, "e.g. --mpi-polling auto");
+            opt->mpi_polling = optarg;
             break;
         case OPT_TRACE: opt->trace_path = optarg; break;
         case OPT_SOLUTION: opt->solution_path = optarg; break;

@@ -35,6 +35,7 @@ typedef struct options {
     int no_step_sync;
     int task_window;         /* --task-window: -1 not given, 0 no limit */
     const char *binding;     /* --binding: NULL not given, "auto" or "starpu" */
+    const char *mpi_polling; /* --mpi-polling: NULL not given, "auto", "nap" or "spin" */
     const char *trace_path;
 } options_t;
 

@@ -104,9 +104,11 @@ void blrchol_options_init(blrchol_options_t *options);
  * node, each rank's StarPU threads are kept to cores of its own
  * (BLRCHOL_BINDING=auto, the default; "starpu" keeps StarPU's binding,
  * which puts every rank's workers on the node's first cores; a STARPU_*
- * binding variable set by the user wins; README, placement).  BLRCHOL_OK,
- * BLRCHOL_BAD_INPUT (BLRCHOL_BINDING neither auto nor starpu) or
- * BLRCHOL_FAILED. */
+ * binding variable set by the user wins; README, placement); StarPU-MPI's
+ * progress thread naps between its tests when the rank has no core for it
+ * (BLRCHOL_MPI_POLLING=auto, the default; "nap" or "spin" force it).
+ * BLRCHOL_OK, BLRCHOL_BAD_INPUT (BLRCHOL_BINDING neither auto nor starpu,
+ * BLRCHOL_MPI_POLLING neither auto, nap nor spin) or BLRCHOL_FAILED. */
 int blrchol_init(int *argc, char ***argv);
 /* Stop StarPU-MPI, and MPI if blrchol_init started it. */
 void blrchol_finalize(void);
@@ -180,6 +182,9 @@ typedef struct blrchol_report {
     int worker_cpus_shared;        /* CPUs that CPU workers of two ranks of one node may both run on,
                                     * summed over nodes (from each worker thread's affinity) */
     int ranks_short_of_cpus;       /* ranks whose CPU workers outnumber the CPUs they may run on */
+    const char *mpi_polling;       /* rank 0's StarPU-MPI progress thread: "spin", or "nap" when it has no core
+                                    * of its own (README, placement) */
+    long mpi_naps;                 /* naps its progress threads took so far, summed over ranks */
     double peak_recv_buffer_bytes; /* StarPU-MPI's buffers of posted receives, max over ranks */
     double peak_early_bytes;       /* tiles StarPU-MPI received before their receive was posted and
                                     * holds in buffers of its own ("early data"; inside peak_actual_bytes),

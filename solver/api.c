@@ -18,6 +18,7 @@
 
 #include "algorithms.h"
 #include "factor.h"
+#include "mpi_polling.h"
 #include "placement.h"
 #include "process_memory.h"
 #include "progress.h"
@@ -59,13 +60,17 @@ int blrchol_init(int *argc, char ***argv)
      * memctl charges that window for good (factor_memory.c). */
     runtime_alloc_install();
     setenv("STARPU_MPI_NDETACHED_SEND", "4", 0);
-    /* Ranks sharing a node on cores of their own (placement.c). */
-    if (placement_configure(MPI_COMM_WORLD) != 0)
+    /* Ranks sharing a node on cores of their own (placement.c), and a
+     * progress thread that naps when they leave it none (mpi_polling.c). */
+    if (mpi_polling_check() != 0 || placement_configure(MPI_COMM_WORLD) != 0)
         return BLRCHOL_BAD_INPUT;
     struct starpu_conf conf;
     starpu_conf_init(&conf);
     if (starpu_mpi_init_conf(argc, argv, 0, MPI_COMM_WORLD, &conf) != 0)
         return BLRCHOL_FAILED;
+    const char *binding = placement_name();
+    const int bound = strcmp(binding, "launcher") == 0 || strcmp(binding, "split") == 0;
+    mpi_polling_start(bound && placement_cpus_per_rank() < starpu_cpu_worker_get_count() + 1);
     initialised = 1;
     return BLRCHOL_OK;
 }
@@ -87,6 +92,16 @@ static double wall(MPI_Comm comm)
 {
     MPI_Barrier(comm);
     return MPI_Wtime();
+}
+
+/* The figures every rank holds a part of: memory, and the progress
+ * threads' naps so far. */
+static void collect(blrchol_factor_t *f)
+{
+    factor_memory_collect(f);
+    long naps = mpi_polling_naps_taken();
+    MPI_Allreduce(MPI_IN_PLACE, &naps, 1, MPI_LONG, MPI_SUM, f->comm);
+    f->report.mpi_naps = naps;
 }
 
 /* Most square grid: the largest divisor of nranks not above sqrt(nranks). */
@@ -244,6 +259,7 @@ static int begin(const blrchol_problem_t *pb, const blrchol_options_t *options, 
     f->workers = (int)starpu_cpu_worker_get_count();
     rep->p = f->p, rep->q = f->q, rep->ranks = f->nranks, rep->workers_per_rank = f->workers;
     rep->binding = placement_name();
+    rep->mpi_polling = mpi_polling_napping() ? "nap" : "spin";
     placement_check(f->comm, &rep->worker_cpus_shared, &rep->ranks_short_of_cpus);
     if (f->verbose && rep->worker_cpus_shared > 0 && strcmp(rep->binding, "none") != 0)
         fprintf(stderr,
@@ -386,7 +402,7 @@ int blrchol_factorize(const blrchol_problem_t *problem, const blrchol_options_t 
     code = factorise(f, t0);
     if (code == BLRCHOL_OK)
         report_factor_size(f);
-    factor_memory_collect(f);
+    collect(f);
     return fail(f, code);
 }
 
@@ -410,7 +426,7 @@ int blrchol_load(const blrchol_problem_t *problem, const blrchol_options_t *opti
     if (f->verbose)
         fprintf(stderr, "blrchol: factor loaded from %s in %.2f s\n", dir, rep->time_load);
     report_factor_size(f);
-    factor_memory_collect(f);
+    collect(f);
     return fail(f, BLRCHOL_OK);
 }
 
@@ -494,7 +510,7 @@ int blrchol_solve(blrchol_factor_t *f, int nrhs, const void *b, void *x)
     }
     f->report.time_solve = wall(f->comm) - start;
     f->report.nrhs = nrhs;
-    factor_memory_collect(f);
+    collect(f);
     return BLRCHOL_OK;
 }
 

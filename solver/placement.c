@@ -37,6 +37,7 @@
 #include <starpu.h>
 
 static const char *placement = "starpu";
+static double cpus_per_rank = 1;
 
 /* StarPU variables that decide binding: when one is set, the user did. */
 static int user_binds(void)
@@ -177,11 +178,23 @@ int placement_configure(MPI_Comm comm)
         placement = unbound(); /* the sets are unknown: no sharing can be planned */
     else
         placement = choose(sets, ranks_here, me);
+
+    /* The CPUs this rank's threads have to themselves: its own set or
+     * slice, or else a fair share of the node's. */
+    cpu_set_t now, node_cpus;
+    CPU_ZERO(&node_cpus);
+    for (int r = 0; sets && r < ranks_here; r++)
+        CPU_OR(&node_cpus, &node_cpus, &sets[r]);
+    if (strcmp(placement, "launcher") == 0 || strcmp(placement, "split") == 0)
+        cpus_per_rank = sched_getaffinity(0, sizeof now, &now) == 0 ? CPU_COUNT(&now) : 1;
+    else
+        cpus_per_rank = (double)(sets ? CPU_COUNT(&node_cpus) : CPU_COUNT(&mine)) / ranks_here;
     free(sets);
     return 0;
 }
 
 const char *placement_name(void) { return placement; }
+double placement_cpus_per_rank(void) { return cpus_per_rank; }
 
 /* ---- what the workers got ------------------------------------------------- */
 

@@ -50,6 +50,8 @@ void blrchol_report_json(const blrchol_report_t *r, FILE *out)
     string(out, "binding", r->binding ? r->binding : "");
     number(out, "worker_cpus_shared", r->worker_cpus_shared, 0);
     number(out, "ranks_short_of_cpus", r->ranks_short_of_cpus, 0);
+    string(out, "mpi_polling", r->mpi_polling ? r->mpi_polling : "");
+    number(out, "mpi_naps", (double)r->mpi_naps, 0);
     string(out, "kernel", r->kernel);
     string(out, "geometry", r->geometry);
     string(out, "precision", r->precision);
@@ -111,8 +113,9 @@ void blrchol_report_summary(const blrchol_report_t *r, FILE *out)
         fprintf(out, "  error: %s\n", r->error);
     if (r->ranks > 1)
         fprintf(out, "  binding %s: %d CPUs shared by the workers of several ranks of a node, %d ranks with "
-                "fewer CPUs than workers\n",
-                r->binding ? r->binding : "?", r->worker_cpus_shared, r->ranks_short_of_cpus);
+                "fewer CPUs than workers; MPI thread: %s (%ld naps)\n",
+                r->binding ? r->binding : "?", r->worker_cpus_shared, r->ranks_short_of_cpus,
+                r->mpi_polling ? r->mpi_polling : "?", r->mpi_naps);
     fprintf(out, "  times (s): generate %.2f, compress %.2f, factor %.2f, solve %.2f\n", r->time_generate,
             r->time_compress, r->time_factor, r->time_solve);
     fprintf(out, "  factor: %.1f Gflop/s dense-equivalent, %.1f Gflop/s executed\n", r->gflops_factor,

@@ -6,6 +6,8 @@
  * the JSON's worker_cpus_shared against it.  StarPU's own binding is the
  * control: there both ranks' workers are on the first core.  Each run is
  * kept to two CPUs (the launcher inherits them), whatever the machine.
+ * The CPU time of StarPU-MPI's progress thread, read there too, shows its
+ * naps (solver/mpi_polling.c).
  */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
@@ -24,6 +26,7 @@
 
 typedef struct {
     int pid;
+    long mpi_ticks;    /* CPU time of StarPU-MPI's progress thread ("MPI"), clock ticks */
     int workers;       /* worker threads seen */
     cpu_set_t cpus;    /* the CPUs any of them may run on */
     cpu_set_t each[4]; /* per worker thread */
@@ -78,6 +81,27 @@ static int descends_from(int pid, int ancestor)
     return 0;
 }
 
+/* utime + stime of a thread (fields 14 and 15 of its stat line). */
+static long thread_cpu_ticks(int pid, const char *tid)
+{
+    char path[300], line[1024];
+    snprintf(path, sizeof path, "/proc/%d/task/%s/stat", pid, tid);
+    FILE *file = fopen(path, "r");
+    if (!file)
+        return 0;
+    long ticks = 0;
+    if (fgets(line, sizeof line, file)) {
+        const char *after_name = strrchr(line, ')');
+        long utime = 0, stime = 0;
+        /* after ") ": state, then fields 4 to 13, then utime and stime */
+        if (after_name && sscanf(after_name + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %ld %ld", &utime,
+                                 &stime) == 2)
+            ticks = utime + stime;
+    }
+    fclose(file);
+    return ticks;
+}
+
 /* One look at every blrchol process under `launcher`: its worker threads
  * and their CPUs.  Returns the processes seen. */
 static int look(int launcher, rank_seen_t *seen)
@@ -114,6 +138,8 @@ static int look(int launcher, rank_seen_t *seen)
             if (!fgets(name, sizeof name, comm))
                 name[0] = 0;
             fclose(comm);
+            if (strcmp(name, "MPI\n") == 0)
+                rank->mpi_ticks = thread_cpu_ticks(pid, task->d_name);
             if (strncmp(name, "CPU ", 4) != 0 || rank->workers >= 4)
                 continue;
             snprintf(thread, sizeof thread, "/proc/%d/task/%s/status", pid, task->d_name);
@@ -281,5 +307,59 @@ Test(placement, bad_binding_is_a_usage_error, .timeout = 60)
     int code = run_mpi(1, "-x BLRCHOL_BINDING=fast ./blrchol -n 1000", &output);
     cr_assert_eq(code, 2, "%s", output);
     cr_assert(strstr(output, "BLRCHOL_BINDING must be auto or starpu"), "%s", output);
+    free(output);
+}
+
+static long mpi_thread_ticks(const observed_t *seen)
+{
+    long ticks = 0;
+    for (int r = 0; r < seen->ranks_seen; r++)
+        ticks += seen->rank[r].mpi_ticks;
+    return ticks;
+}
+
+/* 2 ranks bound to a core each, a worker each: the progress thread shares
+ * the worker's core and naps; forced to spin, it takes several times the
+ * CPU time; both give the same answer. */
+Test(placement, progress_thread_naps_when_it_shares_a_core, .timeout = 300)
+{
+    const char *launcher = "--bind-to core --map-by core";
+    observed_t napping = run_and_look(2, 1, launcher, PROBLEM " --check");
+    observed_t spinning = run_and_look(2, 1, launcher, PROBLEM " --check --mpi-polling spin");
+    cr_assert(json_has_string(napping.json, "mpi_polling", "nap"), "%s", napping.json);
+    cr_assert(json_has_string(spinning.json, "mpi_polling", "spin"), "%s", spinning.json);
+    cr_assert(json_number(napping.json, "mpi_naps") > 0, "%s", napping.json);
+    cr_assert_eq(json_number(spinning.json, "mpi_naps"), 0, "%s", spinning.json);
+    const long nap_ticks = mpi_thread_ticks(&napping), spin_ticks = mpi_thread_ticks(&spinning);
+    cr_assert(spin_ticks >= 20, "spinning, the progress threads used only %ld ticks", spin_ticks);
+    cr_assert(2 * nap_ticks < spin_ticks, "progress threads: %ld ticks napping, %ld spinning", nap_ticks, spin_ticks);
+    const double napped = json_number(napping.json, "backward_error"), spun = json_number(spinning.json, "backward_error");
+    cr_assert(napped < 1e-8 && spun < 1e-8 && napped < 2 * spun && spun < 2 * napped,
+              "backward errors %.3g napping, %.3g spinning", napped, spun);
+    free(napping.json);
+    free(spinning.json);
+}
+
+/* More ranks than cores, unbound: naps made it slower (mpi_polling.c), so
+ * the progress threads spin unless told to nap. */
+Test(placement, unbound_ranks_spin_unless_told, .timeout = 300)
+{
+    observed_t spinning = run_and_look(3, 1, "--bind-to none", "-n 6000 --eps 1e-6");
+    observed_t napping = run_and_look(3, 1, "--bind-to none", "-n 6000 --eps 1e-6 --mpi-polling nap");
+    cr_assert(json_has_string(spinning.json, "mpi_polling", "spin"), "%s", spinning.json);
+    cr_assert_eq(json_number(spinning.json, "mpi_naps"), 0, "%s", spinning.json);
+    cr_assert(json_has_string(napping.json, "mpi_polling", "nap"), "%s", napping.json);
+    cr_assert(json_number(napping.json, "mpi_naps") > 0, "%s", napping.json);
+    free(spinning.json);
+    free(napping.json);
+}
+
+Test(placement, bad_mpi_polling_is_a_usage_error, .timeout = 60)
+{
+    expect_usage_error(1, "--mpi-polling sometimes", "--mpi-polling must be auto, nap or spin");
+    char *output = NULL;
+    int code = run_mpi(1, "-x BLRCHOL_MPI_POLLING=sometimes ./blrchol -n 1000", &output);
+    cr_assert_eq(code, 2, "%s", output);
+    cr_assert(strstr(output, "BLRCHOL_MPI_POLLING auto, nap or spin"), "%s", output);
     free(output);
 }
