@@ -300,14 +300,21 @@ Test(placement, more_ranks_than_cpus_are_left_unbound, .timeout = 300)
     free(seen.json);
 }
 
+/* blrchol run with VARIABLE=value in its environment: exit 2, `message`. */
+static void expect_bad_environment(const char *assignment, const char *message)
+{
+    char command[256], *output = NULL;
+    snprintf(command, sizeof command, "-x %s ./blrchol -n 1000", assignment);
+    int code = run_mpi(1, command, &output);
+    cr_assert_eq(code, 2, "%s: %s", assignment, output);
+    cr_assert(strstr(output, message), "%s: %s", assignment, output);
+    free(output);
+}
+
 Test(placement, bad_binding_is_a_usage_error, .timeout = 60)
 {
     expect_usage_error(1, "--binding fast", "--binding must be auto or starpu");
-    char *output = NULL;
-    int code = run_mpi(1, "-x BLRCHOL_BINDING=fast ./blrchol -n 1000", &output);
-    cr_assert_eq(code, 2, "%s", output);
-    cr_assert(strstr(output, "BLRCHOL_BINDING must be auto or starpu"), "%s", output);
-    free(output);
+    expect_bad_environment("BLRCHOL_BINDING=fast", "BLRCHOL_BINDING must be auto or starpu");
 }
 
 static long mpi_thread_ticks(const observed_t *seen)
@@ -357,9 +364,5 @@ Test(placement, unbound_ranks_spin_unless_told, .timeout = 300)
 Test(placement, bad_mpi_polling_is_a_usage_error, .timeout = 60)
 {
     expect_usage_error(1, "--mpi-polling sometimes", "--mpi-polling must be auto, nap or spin");
-    char *output = NULL;
-    int code = run_mpi(1, "-x BLRCHOL_MPI_POLLING=sometimes ./blrchol -n 1000", &output);
-    cr_assert_eq(code, 2, "%s", output);
-    cr_assert(strstr(output, "BLRCHOL_MPI_POLLING auto, nap or spin"), "%s", output);
-    free(output);
+    expect_bad_environment("BLRCHOL_MPI_POLLING=sometimes", "BLRCHOL_MPI_POLLING auto, nap or spin");
 }
