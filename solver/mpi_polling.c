@@ -69,7 +69,7 @@ static int is_progress_thread(void)
 int MPI_Test(MPI_Request *request, int *flag, MPI_Status *status)
 {
     const int result = PMPI_Test(request, flag, status);
-    if (!atomic_load_explicit(&napping, memory_order_relaxed) || !is_progress_thread())
+    if (result != MPI_SUCCESS || !atomic_load_explicit(&napping, memory_order_relaxed) || !is_progress_thread())
         return result;
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
