@@ -45,7 +45,7 @@ static void usage(FILE *out)
             "                             StarPU 1.3's, every rank on the node's first cores)\n"
             "      --mpi-polling M        auto | nap | spin: StarPU-MPI's progress thread naps between\n"
             "                             its tests, or polls without pause (default auto: naps when\n"
-            "                             the rank has no core beside its workers')\n"
+            "                             it shares its rank's bound cores with the workers)\n"
             "Memory control\n"
             "      --node-mem SIZE        per-rank capacity of tile memory, e.g. 512M, 18G (default: none)\n"
             "      --mem-high SIZE        block submission above this charge (default 75%% of the capacity)\n"
