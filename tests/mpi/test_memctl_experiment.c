@@ -32,10 +32,18 @@ Test(memctl_experiment, oom_without_memctl_ok_with_it, .timeout = 600)
     /* memctl charges StarPU-MPI's send window for good: blrchol's default
      * STARPU_MPI_NDETACHED_SEND (4, solver/api.c) packed tiles. */
     const double window = 4 * message;
+    /* The uncontrolled peak depends on when remote tiles arrive: 50.8 to
+     * 62.6 MiB over 6 runs.  The least of three is the one the capacity
+     * must stay under for the uncontrolled run to end oom. */
     char *free_run = run_json("--no-memctl --check", 0);
     double p_free = json_number(free_run, "peak_actual_bytes");
     double reference = json_number(free_run, "backward_error");
     free(free_run);
+    for (int again = 0; again < 2; again++) {
+        free_run = run_json("--no-memctl", 0);
+        p_free = fmin(p_free, json_number(free_run, "peak_actual_bytes"));
+        free(free_run);
+    }
 
     char args[256];
     snprintf(args, sizeof args, "--mem-high %.0f --mem-low %.0f", window + 1.5 * tile, window + tile);
