@@ -7,6 +7,7 @@
 #include <starpu.h>
 #include <starpu_mpi.h>
 
+#include "../common/atomic_peak.h"
 #include "../memctl/tile_mem.h"
 
 /* Each buffer starts with a header saying its size and kind, so that the
@@ -30,9 +31,7 @@ static _Thread_local int marked;
 static void note(int kind, size_t bytes, int sign)
 {
     if (sign > 0) {
-        size_t now = atomic_fetch_add(&held[kind], bytes) + bytes, top = atomic_load(&peak[kind]);
-        while (now > top && !atomic_compare_exchange_weak(&peak[kind], &top, now))
-            ;
+        atomic_peak_raise(&peak[kind], atomic_fetch_add(&held[kind], bytes) + bytes);
         atomic_fetch_add(&allocated[kind], 1);
     } else {
         atomic_fetch_sub(&held[kind], bytes);

@@ -3,6 +3,8 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
+#include "../common/atomic_peak.h"
+
 /* tile buffers, early data, runtime buffers */
 static atomic_size_t tile_bytes, early_bytes, runtime_bytes;
 static atomic_size_t peak_actual, peak_early, peak_total;
@@ -31,21 +33,14 @@ static void note_refusal(size_t request, size_t held, tile_mem_refusal_t kind)
     }
 }
 
-static void raise_to(atomic_size_t *peak, size_t now)
-{
-    size_t top = atomic_load(peak);
-    while (now > top && !atomic_compare_exchange_weak(peak, &top, now))
-        ;
-}
-
 /* After any increase: the peaks, and the capacity for bytes that could
  * not be refused (`bytes` just added). */
 static void note_increase(size_t bytes, int refusable, tile_mem_refusal_t kind)
 {
     size_t actual = tile_mem_actual(), total = actual + atomic_load(&runtime_bytes);
-    raise_to(&peak_actual, actual);
-    raise_to(&peak_early, atomic_load(&early_bytes));
-    raise_to(&peak_total, total);
+    atomic_peak_raise(&peak_actual, actual);
+    atomic_peak_raise(&peak_early, atomic_load(&early_bytes));
+    atomic_peak_raise(&peak_total, total);
     size_t cap = atomic_load(&capacity_bytes);
     if (!refusable && cap && total > cap)
         note_refusal(bytes, total - bytes, kind);
