@@ -68,9 +68,8 @@ int blrchol_init(int *argc, char ***argv)
     starpu_conf_init(&conf);
     if (starpu_mpi_init_conf(argc, argv, 0, MPI_COMM_WORLD, &conf) != 0)
         return BLRCHOL_FAILED;
-    const char *binding = placement_name();
-    const int bound = strcmp(binding, "launcher") == 0 || strcmp(binding, "split") == 0;
-    mpi_polling_start(bound && placement_cpus_per_rank() < starpu_cpu_worker_get_count() + 1);
+    const int bound_cpus = placement_bound_cpus();
+    mpi_polling_start(bound_cpus > 0 && bound_cpus < (int)starpu_cpu_worker_get_count() + 1);
     initialised = 1;
     return BLRCHOL_OK;
 }

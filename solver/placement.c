@@ -37,7 +37,7 @@
 #include <starpu.h>
 
 static const char *placement = "starpu";
-static double cpus_per_rank = 1;
+static int bound_cpus; /* CPUs of the rank's own set or slice when bound inside it, else 0 */
 
 /* StarPU variables that decide binding: when one is set, the user did. */
 static int user_binds(void)
@@ -93,6 +93,7 @@ static void mpi_thread_unbound_if_no_cpu(int cpus)
 static void bind_within(const cpu_set_t *set)
 {
     const int cpus = CPU_COUNT(set);
+    bound_cpus = cpus;
     setenv("STARPU_WORKERS_GETBIND", "1", 1);
     if (cpus == 1)
         setenv("STARPU_NCPU", "1", 0);
@@ -145,26 +146,34 @@ static const char *choose(const cpu_set_t *sets, int ranks_here, int me)
     return unbound();
 }
 
+/* The CPU sets `mine` of every rank of this rank's node, in node order
+ * (malloc'ed, NULL if out of memory); collective over comm. */
+static cpu_set_t *node_cpu_sets(MPI_Comm comm, const cpu_set_t *mine, int *ranks_here, int *me)
+{
+    MPI_Comm node;
+    MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
+    MPI_Comm_size(node, ranks_here);
+    MPI_Comm_rank(node, me);
+    cpu_set_t *sets = malloc(sizeof *sets * *ranks_here);
+    if (sets)
+        MPI_Allgather(mine, sizeof *mine, MPI_BYTE, sets, sizeof *mine, MPI_BYTE, node);
+    MPI_Comm_free(&node);
+    return sets;
+}
+
 int placement_configure(MPI_Comm comm)
 {
     const char *asked = getenv("BLRCHOL_BINDING");
     const int starpu_asked = asked && strcmp(asked, "starpu") == 0;
     if (asked && !starpu_asked && strcmp(asked, "auto") != 0)
         return -1;
-    /* Every rank takes part in the node split, whatever it decides. */
-    MPI_Comm node;
-    int ranks_here, me;
-    MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
-    MPI_Comm_size(node, &ranks_here);
-    MPI_Comm_rank(node, &me);
     cpu_set_t mine;
     CPU_ZERO(&mine);
     if (sched_getaffinity(0, sizeof mine, &mine) != 0)
         CPU_ZERO(&mine);
-    cpu_set_t *sets = malloc(sizeof *sets * ranks_here);
-    if (sets)
-        MPI_Allgather(&mine, sizeof mine, MPI_BYTE, sets, sizeof mine, MPI_BYTE, node);
-    MPI_Comm_free(&node);
+    /* Every rank takes part in the gather, whatever it decides. */
+    int ranks_here, me;
+    cpu_set_t *sets = node_cpu_sets(comm, &mine, &ranks_here, &me);
 
     if (user_binds())
         placement = "user";
@@ -178,23 +187,12 @@ int placement_configure(MPI_Comm comm)
         placement = unbound(); /* the sets are unknown: no sharing can be planned */
     else
         placement = choose(sets, ranks_here, me);
-
-    /* The CPUs this rank's threads have to themselves: its own set or
-     * slice, or else a fair share of the node's. */
-    cpu_set_t now, node_cpus;
-    CPU_ZERO(&node_cpus);
-    for (int r = 0; sets && r < ranks_here; r++)
-        CPU_OR(&node_cpus, &node_cpus, &sets[r]);
-    if (strcmp(placement, "launcher") == 0 || strcmp(placement, "split") == 0)
-        cpus_per_rank = sched_getaffinity(0, sizeof now, &now) == 0 ? CPU_COUNT(&now) : 1;
-    else
-        cpus_per_rank = (double)(sets ? CPU_COUNT(&node_cpus) : CPU_COUNT(&mine)) / ranks_here;
     free(sets);
     return 0;
 }
 
 const char *placement_name(void) { return placement; }
-double placement_cpus_per_rank(void) { return cpus_per_rank; }
+int placement_bound_cpus(void) { return bound_cpus; }
 
 /* ---- what the workers got ------------------------------------------------- */
 
@@ -217,24 +215,16 @@ void placement_check(MPI_Comm comm, int *shared_cpus, int *short_ranks)
     CPU_ZERO(&mine);
     starpu_execute_on_each_worker(add_worker_cpus, &mine, STARPU_CPU);
     int counts[2] = {0, CPU_COUNT(&mine) < (int)starpu_cpu_worker_get_count()}, totals[2];
-    MPI_Comm node;
     int ranks_here, node_rank;
-    MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
-    MPI_Comm_size(node, &ranks_here);
-    MPI_Comm_rank(node, &node_rank);
-    cpu_set_t *sets = malloc(sizeof *sets * ranks_here);
-    if (sets) {
-        MPI_Allgather(&mine, sizeof mine, MPI_BYTE, sets, sizeof mine, MPI_BYTE, node);
-        /* Counted once per node, by its first rank. */
-        for (int cpu = 0; node_rank == 0 && cpu < CPU_SETSIZE; cpu++) {
-            int users = 0;
-            for (int r = 0; r < ranks_here; r++)
-                users += CPU_ISSET(cpu, &sets[r]) != 0;
-            counts[0] += users > 1;
-        }
+    cpu_set_t *sets = node_cpu_sets(comm, &mine, &ranks_here, &node_rank);
+    /* Counted once per node, by its first rank. */
+    for (int cpu = 0; sets && node_rank == 0 && cpu < CPU_SETSIZE; cpu++) {
+        int users = 0;
+        for (int r = 0; r < ranks_here; r++)
+            users += CPU_ISSET(cpu, &sets[r]) != 0;
+        counts[0] += users > 1;
     }
     free(sets);
-    MPI_Comm_free(&node);
     MPI_Allreduce(counts, totals, 2, MPI_INT, MPI_SUM, comm);
     *shared_cpus = totals[0];
     *short_ranks = totals[1];

@@ -16,9 +16,9 @@ int placement_configure(MPI_Comm comm);
 /* What was decided: "starpu", "user" (a STARPU_* binding variable is set),
  * "launcher", "split" or "none" (placement.c). */
 const char *placement_name(void);
-/* The CPUs this rank's threads have to themselves: its set or slice when
- * bound ("launcher", "split"), its share of the node's CPUs otherwise. */
-double placement_cpus_per_rank(void);
+/* The CPUs of the set or slice this rank's threads are bound inside
+ * ("launcher", "split"), 0 when it is not bound to CPUs of its own. */
+int placement_bound_cpus(void);
 /* Once StarPU runs, on every rank of comm together, from each CPU worker
  * thread's affinity as the kernel reports it: the CPUs that workers of two
  * ranks of one node may both run on, summed over the nodes, and the ranks

@@ -29,7 +29,6 @@ typedef struct {
     long mpi_ticks;    /* CPU time of StarPU-MPI's progress thread ("MPI"), clock ticks */
     int workers;       /* worker threads seen */
     cpu_set_t cpus;    /* the CPUs any of them may run on */
-    cpu_set_t each[4]; /* per worker thread */
 } rank_seen_t;
 
 /* "0-1,3" -> set. */
@@ -102,6 +101,17 @@ static long thread_cpu_ticks(int pid, const char *tid)
     return ticks;
 }
 
+/* The name of a process or thread, from its comm file ("" if gone). */
+static void read_name(const char *comm_path, char *name, size_t size)
+{
+    FILE *file = fopen(comm_path, "r");
+    name[0] = 0;
+    if (file && !fgets(name, (int)size, file))
+        name[0] = 0;
+    if (file)
+        fclose(file);
+}
+
 /* One look at every blrchol process under `launcher`: its worker threads
  * and their CPUs.  Returns the processes seen. */
 static int look(int launcher, rank_seen_t *seen)
@@ -115,12 +125,7 @@ static int look(int launcher, rank_seen_t *seen)
         if (pid <= 0)
             continue;
         snprintf(path, sizeof path, "/proc/%d/comm", pid);
-        FILE *file = fopen(path, "r");
-        if (!file)
-            continue;
-        if (!fgets(name, sizeof name, file))
-            name[0] = 0;
-        fclose(file);
+        read_name(path, name, sizeof name);
         if (strcmp(name, "blrchol\n") != 0 || !descends_from(pid, launcher))
             continue;
         rank_seen_t *rank = &seen[count++];
@@ -132,21 +137,17 @@ static int look(int launcher, rank_seen_t *seen)
         while (tasks && (task = readdir(tasks))) {
             char thread[300], list[256];
             snprintf(thread, sizeof thread, "/proc/%d/task/%s/comm", pid, task->d_name);
-            FILE *comm = fopen(thread, "r");
-            if (!comm)
-                continue;
-            if (!fgets(name, sizeof name, comm))
-                name[0] = 0;
-            fclose(comm);
+            read_name(thread, name, sizeof name);
             if (strcmp(name, "MPI\n") == 0)
                 rank->mpi_ticks = thread_cpu_ticks(pid, task->d_name);
-            if (strncmp(name, "CPU ", 4) != 0 || rank->workers >= 4)
+            if (strncmp(name, "CPU ", 4) != 0)
                 continue;
             snprintf(thread, sizeof thread, "/proc/%d/task/%s/status", pid, task->d_name);
+            cpu_set_t worker_cpus;
             if (read_line_after(thread, "Cpus_allowed_list:\t", list, sizeof list) != 0)
                 continue;
-            parse_cpu_list(list, &rank->each[rank->workers]);
-            CPU_OR(&rank->cpus, &rank->cpus, &rank->each[rank->workers]);
+            parse_cpu_list(list, &worker_cpus);
+            CPU_OR(&rank->cpus, &rank->cpus, &worker_cpus);
             rank->workers++;
         }
         if (tasks)
