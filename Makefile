@@ -27,7 +27,7 @@ deps:
 # ---- sources ----------------------------------------------------------------
 # t_*.c are precision-generic: each is compiled twice, for d and for z.
 # The library is every module; cli/ is the command, a client of it.
-MODULES := common bem compression kernels memctl solver
+MODULES := common bem compression kernels memctl runtime algorithm library
 GENERIC := $(wildcard $(addsuffix /t_*.c,$(MODULES)))
 PLAIN := $(filter-out $(GENERIC),$(wildcard $(addsuffix /*.c,$(MODULES))))
 LIB_OBJ := $(PLAIN:%.c=build/%.o) $(GENERIC:%.c=build/%_d.o) $(GENERIC:%.c=build/%_z.o)

@@ -1,4 +1,4 @@
-#include "bem.h"
+#include "bem/bem.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -8,7 +8,7 @@
 #define BLRCHOL_BEM_H
 
 #include <complex.h>
-#include "mesh.h"
+#include "bem/mesh.h"
 
 /* BEM_MESH: the triangles of a user mesh (bem/mesh.h), not a --geometry name. */
 typedef enum { BEM_SPHERE, BEM_CYLINDER, BEM_GRID2D, BEM_MESH } bem_geometry_t;

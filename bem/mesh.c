@@ -3,7 +3,7 @@
  * surface BEM needs is kept: node coordinates and 3-node triangles
  * (element type 2).  Every error names the file and the line.
  */
-#include "mesh.h"
+#include "bem/mesh.h"
 
 #include <math.h>
 #include <stdarg.h>

@@ -58,7 +58,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "mesh.h"
+#include "bem/mesh.h"
 
 #define HELMHOLTZ_MAX_LEVELS 8
 

@@ -4,7 +4,7 @@
  * Distinct points that coincide (r == 0) of a singular kernel get the
  * diagonal value, the same self-term integral.
  */
-#include "bem.h"
+#include "bem/bem.h"
 
 #include <string.h>
 

@@ -1,4 +1,4 @@
-#include "blas_guard.h"
+#include "cli/blas_guard.h"
 
 #include <stdio.h>
 #include <stdlib.h>

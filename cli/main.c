@@ -13,11 +13,11 @@
 
 #include <mpi.h>
 
-#include "blas_guard.h"
-#include "options.h"
-#include "rhs.h"
-#include "../bem/bem.h"
-#include "../include/blrchol.h"
+#include "cli/blas_guard.h"
+#include "cli/options.h"
+#include "cli/rhs.h"
+#include "bem/bem.h"
+#include "include/blrchol.h"
 
 /* The built-in matrices as a user callback: entries in the original
  * numbering straight from bem/. */

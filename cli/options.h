@@ -3,8 +3,8 @@
 #define BLRCHOL_OPTIONS_H
 
 #include <stddef.h>
-#include "../bem/bem.h"
-#include "../include/blrchol.h"
+#include "bem/bem.h"
+#include "include/blrchol.h"
 
 typedef struct options {
     int n;

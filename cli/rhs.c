@@ -1,4 +1,4 @@
-#include "rhs.h"
+#include "cli/rhs.h"
 
 #include <math.h>
 #include <stdio.h>

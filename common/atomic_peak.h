@@ -1,6 +1,6 @@
 /*
  * atomic_peak.h: a running maximum that threads update without a lock
- * (the allocators' peaks: memctl/tile_mem.c, kernels/runtime_alloc.c).
+ * (the allocators' peaks: memctl/tile_mem.c, runtime/runtime_alloc.c).
  */
 #ifndef BLRCHOL_ATOMIC_PEAK_H
 #define BLRCHOL_ATOMIC_PEAK_H

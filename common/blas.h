@@ -9,7 +9,7 @@
 
 #include <cblas.h>
 #include <lapacke.h>
-#include "precision.h"
+#include "common/precision.h"
 
 /* The CBLAS transpose that applies `*`: ConjTrans for Hermitian complex. */
 static inline CBLAS_TRANSPOSE blas_star(int conj)

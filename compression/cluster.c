@@ -1,5 +1,5 @@
 #define _GNU_SOURCE /* qsort_r */
-#include "cluster.h"
+#include "compression/cluster.h"
 
 #include <stdlib.h>
 

@@ -22,7 +22,7 @@
 #define BLRCHOL_LOWRANK_H
 
 #include <complex.h>
-#include "tile.h"
+#include "compression/tile.h"
 
 /* Entries of one tile, in tile-local coordinates: out[r + c ld] =
  * T(row0 + r, col0 + c), r < nrows, c < ncols.  Scalars are double or

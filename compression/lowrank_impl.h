@@ -8,7 +8,7 @@
 #define BLRCHOL_LOWRANK_IMPL_H
 
 #include <stdlib.h>
-#include "tile.h"
+#include "compression/tile.h"
 
 /* Status returned when LAPACK fails (an SVD that does not converge): the
  * tile is left unchanged.  -1 stays "memory refused" as lowrank.h says. */

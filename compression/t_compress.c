@@ -7,10 +7,10 @@
  */
 #include <string.h>
 
-#include "../common/precision.h"
-#include "../common/blas.h"
-#include "lowrank.h"
-#include "lowrank_impl.h"
+#include "common/precision.h"
+#include "common/blas.h"
+#include "compression/lowrank.h"
+#include "compression/lowrank_impl.h"
 
 /*
  * ACA tolerances.  ACA's own error estimate is heuristic: the norm of the

@@ -10,10 +10,10 @@
  */
 #include <string.h>
 
-#include "../common/precision.h"
-#include "../common/blas.h"
-#include "lowrank.h"
-#include "lowrank_impl.h"
+#include "common/precision.h"
+#include "common/blas.h"
+#include "compression/lowrank.h"
+#include "compression/lowrank_impl.h"
 
 static inline int min_int(int a, int b) { return a < b ? a : b; }
 

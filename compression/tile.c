@@ -1,10 +1,10 @@
-#include "tile.h"
+#include "compression/tile.h"
 
 #include <complex.h>
 #include <string.h>
 #include <cblas.h>
 
-#include "../memctl/tile_mem.h"
+#include "memctl/tile_mem.h"
 
 size_t tile_payload_bytes(const tile_t *t)
 {

@@ -6,7 +6,7 @@
  * rank, never a preallocated maximum; rank 0 is a valid (all-zero) tile.
  * Buffers come from tile_mem (memctl/tile_mem.h), so every byte is counted.
  * This header knows nothing of StarPU: the StarPU data interface
- * (solver/tile_interface.c) wraps the same struct.
+ * (runtime/tile_interface.c) wraps the same struct.
  */
 #ifndef BLRCHOL_TILE_H
 #define BLRCHOL_TILE_H

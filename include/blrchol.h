@@ -191,7 +191,7 @@ typedef struct blrchol_report {
                                     * max over ranks */
     long early_receives;           /* such receptions, summed over ranks */
     long early_check_failures;     /* unpacked buffers whose early/posted classification the unpack path
-                                    * contradicts: 0 (kernels/runtime_alloc.h) */
+                                    * contradicts: 0 (runtime/runtime_alloc.h) */
     double peak_send_buffer_bytes; /* packed tiles being sent, max over ranks */
     double peak_total_bytes;       /* tiles + early data + posted receive and send buffers, max over ranks */
     double memctl_send_window_bytes; /* memctl's fixed charge for the send buffers */

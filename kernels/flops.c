@@ -1,4 +1,4 @@
-#include "tile_kernels.h"
+#include "kernels/tile_kernels.h"
 
 #include <stdatomic.h>
 

@@ -3,7 +3,7 @@
  * tiles, dense and low-rank operands, for d and z.  Flops are counted in
  * real-equivalent operations: a complex multiply-add counts 4 times.
  */
-#include "tile_kernels.h"
+#include "kernels/tile_kernels.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /*
  * tile_kernels.h: the Cholesky and triangular-solve kernels on tiles, as
  * plain functions on plain data (PLASMA core_blas style): testable without
- * the runtime.  The StarPU codelets (kernels/codelets.c) only unpack their
+ * the runtime.  The StarPU codelets (runtime/codelets.c) only unpack their
  * buffers and call these.  One precision-generic source per kernel
  * (kernels/t_*.c), instantiated for d and z.
  *
@@ -15,7 +15,7 @@
 #define BLRCHOL_TILE_KERNELS_H
 
 #include <complex.h>
-#include "../compression/tile.h"
+#include "compression/tile.h"
 
 #define TILE_KERNELS_DECLARE(SUFFIX, SCALAR)                                                         \
     /* A <- L with A = L L^* (lower triangle; the strict upper triangle is left as it was).          \

@@ -5,7 +5,7 @@
  * run on the submitting thread itself) never deadlock against a blocked
  * submitter.
  */
-#include "memctl.h"
+#include "memctl/memctl.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "tile_mem.h"
+#include "memctl/tile_mem.h"
 
 /*
  * A remote tile can be received several times (its cached copy is flushed

@@ -12,7 +12,7 @@
  *                was flushed: each reception is reserved on its own.
  *   early data:  the bytes StarPU-MPI holds for tiles it received before
  *                this rank posted the receive (receptions nobody reserved;
- *                kernels/runtime_alloc.h), until they are unpacked.
+ *                runtime/runtime_alloc.h), until they are unpacked.
  * When a reservation would take charged past `high`, the caller blocks until
  * charged falls under `low` (hysteresis), then goes on.
  *

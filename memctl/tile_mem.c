@@ -1,9 +1,9 @@
-#include "tile_mem.h"
+#include "memctl/tile_mem.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
 
-#include "../common/atomic_peak.h"
+#include "common/atomic_peak.h"
 
 /* tile buffers, early data, runtime buffers */
 static atomic_size_t tile_bytes, early_bytes, runtime_bytes;

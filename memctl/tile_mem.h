@@ -8,7 +8,7 @@
  * plain malloc.
  *
  * Tile bytes the runtime allocates itself are counted here too
- * (kernels/runtime_alloc.h), though they cannot be refused:
+ * (runtime/runtime_alloc.h), though they cannot be refused:
  * - early data: a tile StarPU-MPI received before this rank posted the
  *   receive, held in StarPU-MPI's buffer until the receiving task is
  *   submitted.  Part of `actual` (tile data no reservation covers).

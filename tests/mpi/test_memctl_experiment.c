@@ -19,7 +19,7 @@
 #define NB 256
 /* N = 8000: at N = 6000 the uncontrolled peak came within 5% of memctl's
  * floor in some runs (47.0 against 45.0 MiB) since ranks got cores of
- * their own (solver/placement.c) and execution keeps up with arrivals. */
+ * their own (runtime/placement.c) and execution keeps up with arrivals. */
 #define PROBLEM "-n 8000 --nb 256 --dense"
 
 static char *run_json(const char *args, int expected_exit)
@@ -33,7 +33,7 @@ Test(memctl_experiment, oom_without_memctl_ok_with_it, .timeout = 600)
 {
     const double tile = (double)NB * NB * 8, message = 16 + tile;
     /* memctl charges StarPU-MPI's send window for good: blrchol's default
-     * STARPU_MPI_NDETACHED_SEND (4, solver/api.c) packed tiles. */
+     * STARPU_MPI_NDETACHED_SEND (4, library/api.c) packed tiles. */
     const double window = 4 * message;
     /* The uncontrolled peak depends on when remote tiles arrive: 94.4 to
      * 108.2 MiB over 5 runs (floor 76.0).  The least of three is the one

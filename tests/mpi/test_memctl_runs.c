@@ -96,7 +96,7 @@ Test(memctl_runs, budget_below_one_tile_is_refused, .timeout = 300)
     free(output);
 }
 
-/* StarPU-MPI's own buffers are counted (kernels/runtime_alloc.c): one rank
+/* StarPU-MPI's own buffers are counted (runtime/runtime_alloc.c): one rank
  * sends and receives nothing; with several ranks and dense tiles every
  * message is a whole packed tile (16-byte header + nb^2 doubles), received
  * into a buffer of that size, and at most STARPU_MPI_NDETACHED_SEND (set to

@@ -1,5 +1,5 @@
 /*
- * Where the StarPU workers of ranks that share a node run (solver/
+ * Where the StarPU workers of ranks that share a node run (runtime/
  * placement.c), read from outside: while blrchol runs under mpirun, the
  * test reads the CPUs each worker thread ("CPU k") of each rank may run
  * on from /proc/PID/task/TID/status, the kernel's own record, and checks
@@ -7,7 +7,7 @@
  * control: there both ranks' workers are on the first core.  Each run is
  * kept to two CPUs (the launcher inherits them), whatever the machine.
  * The CPU time of StarPU-MPI's progress thread, read there too, shows its
- * naps (solver/mpi_polling.c).
+ * naps (runtime/mpi_polling.c).
  */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>

@@ -1,7 +1,7 @@
 /*
  * The process's own memory under mpirun: the resident set (getrusage)
  * stays close to what the tile allocator counts, because StarPU holds at
- * most a window of submitted unfinished tasks (solver/process_memory.c);
+ * most a window of submitted unfinished tasks (runtime/process_memory.c);
  * and a tiny window, alone or with memctl blocking under tight
  * watermarks, neither deadlocks nor changes the result.
  */

@@ -8,8 +8,8 @@
 #ifndef BLRCHOL_SUBMIT_H
 #define BLRCHOL_SUBMIT_H
 
-#include "desc.h"
-#include "../kernels/codelets.h"
+#include "algorithm/desc.h"
+#include "runtime/codelets.h"
 
 /* 0, or -1 when the memctl reservation refused (budget too small). */
 int submit_task(desc_t *A, struct starpu_codelet *cl, const struct kernel_args *args, int priority, int wi,

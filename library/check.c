@@ -1,4 +1,4 @@
-#include "check.h"
+#include "library/check.h"
 
 #include <complex.h>
 #include <math.h>

@@ -1,5 +1,5 @@
 /* generate.c: every tile assembled (and compressed) by a task on its owner. */
-#include "algorithms.h"
+#include "algorithm/algorithms.h"
 
 #include <starpu_mpi.h>
 

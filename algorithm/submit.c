@@ -1,8 +1,8 @@
-#include "submit.h"
+#include "algorithm/submit.h"
 
 #include <starpu_mpi.h>
 
-#include "algorithms.h"
+#include "algorithm/algorithms.h"
 
 static int (*reserve_hook)(long index, size_t dense_bytes);
 

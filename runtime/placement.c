@@ -26,7 +26,7 @@
  *   binding at all, the kernel places the threads.
  */
 #define _GNU_SOURCE
-#include "placement.h"
+#include "runtime/placement.h"
 
 #include <pthread.h>
 #include <sched.h>

@@ -10,7 +10,7 @@
  * serialise its i updates behind one message each: the solve would cost a
  * network latency per tile instead of per row.
  */
-#include "algorithms.h"
+#include "algorithm/algorithms.h"
 
 #include <starpu_mpi.h>
 

@@ -1,4 +1,4 @@
-#include "runtime_alloc.h"
+#include "runtime/runtime_alloc.h"
 
 #include <errno.h>
 #include <stdatomic.h>
@@ -7,8 +7,8 @@
 #include <starpu.h>
 #include <starpu_mpi.h>
 
-#include "../common/atomic_peak.h"
-#include "../memctl/tile_mem.h"
+#include "common/atomic_peak.h"
+#include "memctl/tile_mem.h"
 
 /* Each buffer starts with a header saying its size and kind, so that the
  * free hook, which StarPU calls with the size only, credits the right

@@ -13,7 +13,7 @@
 #define BLRCHOL_TILE_INTERFACE_H
 
 #include <starpu.h>
-#include "../compression/tile.h"
+#include "compression/tile.h"
 
 struct tile_interface {
     int id;          /* starpu_data_interface_id, first like StarPU's own interfaces */

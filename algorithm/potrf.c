@@ -23,11 +23,11 @@
  * barrier, so every send the tasks of a blocked rank wait for is posted,
  * and they can all run.
  */
-#include "algorithms.h"
+#include "algorithm/algorithms.h"
 
 #include <starpu_mpi.h>
 
-#include "submit.h"
+#include "algorithm/submit.h"
 
 static void (*step_barrier)(void);
 void blr_set_step_sync(void (*barrier)(void)) { step_barrier = barrier; }

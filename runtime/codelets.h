@@ -8,7 +8,7 @@
 #define BLRCHOL_CODELETS_H
 
 #include <starpu.h>
-#include "../compression/lowrank.h"
+#include "compression/lowrank.h"
 
 /* Entries of the matrix in the solver's numbering (after clustering):
  * out[r + c ld] = A(row0 + r, col0 + c).  Doubles or double complex

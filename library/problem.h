@@ -6,9 +6,9 @@
 #ifndef BLRCHOL_PROBLEM_H
 #define BLRCHOL_PROBLEM_H
 
-#include "../include/blrchol.h"
-#include "../kernels/codelets.h"
-#include "desc.h"
+#include "include/blrchol.h"
+#include "runtime/codelets.h"
+#include "algorithm/desc.h"
 
 typedef struct problem {
     blrchol_problem_t user; /* a copy: its pointers stay the caller's */

@@ -3,7 +3,7 @@
  * --node-mem capacity, the hooks StarPU's threads call into memctl, the
  * trace files, and the per-rank memory report.
  */
-#include "factor.h"
+#include "library/factor.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -13,13 +13,13 @@
 
 #include <starpu.h>
 
-#include "algorithms.h"
-#include "process_memory.h"
-#include "../kernels/runtime_alloc.h"
-#include "../kernels/task_trace.h"
-#include "../kernels/tile_interface.h"
-#include "../memctl/memctl.h"
-#include "../memctl/tile_mem.h"
+#include "algorithm/algorithms.h"
+#include "runtime/process_memory.h"
+#include "runtime/runtime_alloc.h"
+#include "runtime/task_trace.h"
+#include "runtime/tile_interface.h"
+#include "memctl/memctl.h"
+#include "memctl/tile_mem.h"
 
 /* ---- the hooks StarPU's threads call -------------------------------------- */
 

@@ -1,4 +1,4 @@
-#include "task_trace.h"
+#include "runtime/task_trace.h"
 
 #include <starpu.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-#include "report.h"
+#include "library/report.h"
 
 #include <math.h>
 

@@ -1,4 +1,4 @@
-#include "factor_file.h"
+#include "library/factor_file.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../kernels/tile_interface.h"
+#include "runtime/tile_interface.h"
 
 #define TILE_FILE_MAGIC 0x424c5254494c4531ull /* "BLRTILE1" */
 

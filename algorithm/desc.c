@@ -1,10 +1,10 @@
-#include "desc.h"
+#include "algorithm/desc.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <starpu_mpi.h>
 
-#include "../kernels/tile_interface.h"
+#include "runtime/tile_interface.h"
 
 /* Tag ranges: factor tiles, solve placeholders, vector pieces, partial sums. */
 static starpu_mpi_tag_t tag_tile(const desc_t *d, long index) { return index; }

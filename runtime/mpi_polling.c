@@ -30,7 +30,7 @@
  * own MPI_Test runs and the report says no nap was taken.
  */
 #define _GNU_SOURCE
-#include "mpi_polling.h"
+#include "runtime/mpi_polling.h"
 
 #include <pthread.h>
 #include <stdatomic.h>

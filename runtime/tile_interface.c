@@ -1,9 +1,9 @@
-#include "tile_interface.h"
+#include "runtime/tile_interface.h"
 
 #include <string.h>
 
-#include "../memctl/tile_mem.h"
-#include "runtime_alloc.h"
+#include "memctl/tile_mem.h"
+#include "runtime/runtime_alloc.h"
 
 static void (*hook_received)(int, size_t);
 static void (*hook_released)(int);

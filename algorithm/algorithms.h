@@ -6,8 +6,8 @@
 #ifndef BLRCHOL_ALGORITHMS_H
 #define BLRCHOL_ALGORITHMS_H
 
-#include "desc.h"
-#include "../kernels/codelets.h"
+#include "algorithm/desc.h"
+#include "runtime/codelets.h"
 
 /* Assemble (and compress) every tile on its owner. */
 void blr_generate(desc_t *A, const struct kernel_args *args);

@@ -3,7 +3,7 @@
 #ifndef BLRCHOL_REPORT_H
 #define BLRCHOL_REPORT_H
 
-#include "../include/blrchol.h"
+#include "include/blrchol.h"
 
 typedef blrchol_report_t report_t;
 #define REPORT_MAX_RANKS BLRCHOL_REPORT_MAX_RANKS

@@ -27,7 +27,7 @@
  * few thousand times a second at most.  With both: 358 MiB at n = 30000,
  * 856 MiB at n = 60000 (RSS at start 20 MiB; bench/process-memory).
  */
-#include "process_memory.h"
+#include "runtime/process_memory.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,10 +1,10 @@
-#include "progress.h"
+#include "library/progress.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <time.h>
 
-#include "../kernels/codelets.h"
+#include "runtime/codelets.h"
 
 static pthread_t thread;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;

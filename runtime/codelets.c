@@ -1,11 +1,11 @@
-#include "codelets.h"
+#include "runtime/codelets.h"
 
 #include <stdatomic.h>
 
-#include "tile_interface.h"
-#include "tile_kernels.h"
-#include "task_trace.h"
-#include "../memctl/tile_mem.h"
+#include "runtime/tile_interface.h"
+#include "kernels/tile_kernels.h"
+#include "runtime/task_trace.h"
+#include "memctl/tile_mem.h"
 
 static atomic_long completed;
 static atomic_int potrf_failed;
@@ -178,7 +178,7 @@ static void gemv_run(void *buffers[], void *cl_arg)
 }
 
 /* x += partial: a rank's partial sum of the updates to a vector piece
- * (solver/solve.c).  Complex entries are pairs of doubles: the same loop. */
+ * (algorithm/solve.c).  Complex entries are pairs of doubles: the same loop. */
 static void vector_add_run(void *buffers[], void *cl_arg)
 {
     if (run_is_lost())

@@ -1,10 +1,10 @@
-#include "problem.h"
+#include "library/problem.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../compression/cluster.h"
+#include "compression/cluster.h"
 
 static void assemble_permuted(const tile_source_t *src, int row0, int nrows, int col0, int ncols, void *out,
                               int ld)

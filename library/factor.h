@@ -9,12 +9,12 @@
 #include <stdio.h>
 #include <mpi.h>
 
-#include "../include/blrchol.h"
-#include "../kernels/codelets.h"
-#include "desc.h"
-#include "factor_file.h"
-#include "problem.h"
-#include "report.h"
+#include "include/blrchol.h"
+#include "runtime/codelets.h"
+#include "algorithm/desc.h"
+#include "library/factor_file.h"
+#include "library/problem.h"
+#include "library/report.h"
 
 struct blrchol_factor {
     blrchol_options_t options;

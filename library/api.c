@@ -16,16 +16,16 @@
 #include <cblas.h>
 #endif
 
-#include "algorithms.h"
-#include "factor.h"
-#include "mpi_polling.h"
-#include "placement.h"
-#include "process_memory.h"
-#include "progress.h"
-#include "../kernels/runtime_alloc.h"
-#include "../kernels/tile_interface.h"
-#include "../kernels/tile_kernels.h"
-#include "../memctl/tile_mem.h"
+#include "algorithm/algorithms.h"
+#include "library/factor.h"
+#include "runtime/mpi_polling.h"
+#include "runtime/placement.h"
+#include "runtime/process_memory.h"
+#include "library/progress.h"
+#include "runtime/runtime_alloc.h"
+#include "runtime/tile_interface.h"
+#include "kernels/tile_kernels.h"
+#include "memctl/tile_mem.h"
 
 static int initialised, started_mpi, live_factors;
 

@@ -8,7 +8,7 @@
 #define BLRCHOL_CHECK_H
 
 #include <mpi.h>
-#include "../include/blrchol.h"
+#include "include/blrchol.h"
 
 /* x and b: full vectors in the original numbering (double or double
  * complex per the problem's scalar).  *norm_a receives ||A||_F (exact).

@@ -16,8 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "desc.h"
-#include "problem.h"
+#include "algorithm/desc.h"
+#include "library/problem.h"
 
 #define FACTOR_FORMAT_VERSION 2 /* 2: the matrix fingerprint samples entries */
 
