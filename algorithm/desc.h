@@ -5,7 +5,7 @@
  * diagonal tile (i, i).  Handles are registered lazily: a rank registers a
  * tile only when a task it takes part in needs it, and drops remote ones
  * after their last use (each registered handle costs about 4.4 KB of RSS
- * in StarPU 1.3, whatever its size: starpu-notes.md).
+ * in StarPU 1.3, whatever its size: docs/design/starpu-mpi.md).
  */
 #ifndef BLRCHOL_DESC_H
 #define BLRCHOL_DESC_H

@@ -1,6 +1,6 @@
 /*
  * potrf.c: the tiled Cholesky factorisation A = L L^*, right-looking, in the
- * paper's order (shared/seed/README.md): POTRF, TRSM, flush, then for each
+ * paper's order (docs/design/algorithm.md): POTRF, TRSM, flush, then for each
  * row SYRK, GEMM, flush.  Every rank unrolls the same loop; a task runs on
  * the owner of the tile it writes and ranks that take no part skip it.
  *

@@ -1,5 +1,5 @@
 /*
- * bem.h: the reference matrices of shared/spec/matrices.md.  A problem is a
+ * bem.h: the reference matrices of docs/design/reference-matrices.md.  A problem is a
  * point set with weights plus a kernel; entries are produced on demand, a
  * block at a time, in the ORIGINAL numbering of the points.  No StarPU, no
  * MPI: a user who brings their own BEM kernel touches this module only.

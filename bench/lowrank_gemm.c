@@ -2,7 +2,7 @@
  * lowrank_gemm.c: the low-rank GEMM update C -= A B^* timed on the tiles of a
  * real factorisation, two code paths side by side.
  *
- * Compresses a reference matrix (spec/matrices.md) at eps, then factorises it
+ * Compresses a reference matrix (docs/design/reference-matrices.md) at eps, then factorises it
  * sequentially, tile by tile, with the plain kernels of kernels/tile_kernels.h
  * (no StarPU, one thread).  Every --every-th GEMM whose three tiles are
  * low-rank is a sample: it is run --reps times on copies of C by each path,

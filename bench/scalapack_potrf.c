@@ -2,7 +2,7 @@
  * scalapack_potrf: the distributed dense baseline of bench/vs-dense.  The
  * same matrix as blrchol (bem/, original numbering) on a P x Q BLACS grid,
  * 2D block-cyclic with blocks of NB, factorised by pdpotrf; optionally the
- * backward error of spec/matrices.md from a pdpotrs solve against a kept
+ * backward error of docs/design/reference-matrices.md from a pdpotrs solve against a kept
  * copy of A.  One rank per process, one BLAS thread each.  Prints one JSON
  * object (rank 0).
  *   mpirun -np P*Q build/scalapack_potrf N NB P GEOMETRY KERNEL [check]

@@ -1,6 +1,6 @@
 /*
  * main.c: the blrchol command, a client of the library (include/blrchol.h)
- * with the built-in matrices of shared/spec/matrices.md and Gmsh meshes
+ * with the built-in matrices of docs/design/reference-matrices.md and Gmsh meshes
  * (bem/) as its assembly callback.  One MPI rank per process.
  * Exit codes: 0 ok, 2 bad input (options, not positive definite),
  * 3 out of memory (--node-mem), 1 anything else.

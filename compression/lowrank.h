@@ -8,7 +8,7 @@
  * - `tol` is an ABSOLUTE Frobenius-norm threshold: a tile is truncated so
  *   that ||T - U V^*||_F <= tol (the solver passes eps ||A||_F / nt).
  * - A result whose rank passes min(m, n) / 2 is stored dense instead
- *   (DESIGN.md: it is cheaper).
+ *   (docs/design/algorithm.md: it is cheaper).
  * - Storage is reallocated through tile_mem; return 0, or -1 when tile_mem
  *   refuses (the tile is then left valid, though possibly unchanged).
  *   -1 also covers a failed malloc of a workspace; -2 means LAPACK failed

@@ -15,7 +15,7 @@
 #define LR_LAPACK_FAILED (-2)
 
 /* The largest rank worth storing low-rank: past it, (m + n) k > m n and
- * the dense tile is cheaper (DESIGN.md). */
+ * the dense tile is cheaper (docs/design/algorithm.md). */
 static inline int lr_max_lowrank(int m, int n) { return (m < n ? m : n) / 2; }
 
 /* The smallest k such that sqrt(sum_{i >= k} s_i^2) <= tol, s sorted

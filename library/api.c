@@ -310,7 +310,7 @@ static int factorise(blrchol_factor_t *f, double t0)
     report_t *rep = &f->report;
     desc_t *A = &f->A;
     /* eps is relative to ||A||_F; each of the nt^2 tiles may carry
-     * eps ||A||_F / nt (spec/matrices.md). */
+     * eps ||A||_F / nt (docs/design/reference-matrices.md). */
     rep->norm_a_estimate = problem_norm_estimate(&f->problem, A, 8, f->comm);
     f->args.tol = opt->dense ? 0 : opt->eps * rep->norm_a_estimate / A->nt;
     double t1 = wall(f->comm);

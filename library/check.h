@@ -1,6 +1,6 @@
 /*
  * check.h: accuracy of a solve against the EXACT matrix of
- * shared/spec/matrices.md (entries regenerated, never a stored copy):
+ * docs/design/reference-matrices.md (entries regenerated, never a stored copy):
  *   backward error = ||A x - b||_2 / (||A||_F ||x||_2 + ||b||_2).
  * Rows are split across ranks and threads; cost: one dense mat-vec.
  */

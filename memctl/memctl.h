@@ -1,5 +1,5 @@
 /*
- * memctl.h: submission-time memory control (shared/seed/README.md).  Knows
+ * memctl.h: submission-time memory control (docs/design/memctl.md).  Knows
  * bytes, tiles (by integer id), events and watermarks; no linear algebra,
  * no StarPU, no MPI.  One instance per process (= per MPI rank): the hooks
  * are called from StarPU threads that have no context pointer.

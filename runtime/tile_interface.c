@@ -194,7 +194,7 @@ static struct starpu_data_interface_ops tile_ops = {
     .free_data_on_node = tile_free_data_on_node,
     .copy_methods = &tile_copy_methods,
     /* No to_pointer: StarPU would key a pointer registry on a buffer that
-     * codelets reallocate (starpu-notes 1.2). */
+     * codelets reallocate (docs/design/starpu-mpi.md). */
     .get_size = tile_get_size,
     .footprint = tile_footprint,
     .compare = tile_compare,

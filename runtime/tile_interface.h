@@ -1,7 +1,7 @@
 /*
  * tile_interface.h: the tile (compression/tile.h) as a StarPU data
  * interface of its own.  StarPU-MPI ships it with pack/unpack at whatever
- * rank it has (shared/spec/starpu-notes.md, section 1): the message carries
+ * rank it has (docs/design/starpu-mpi.md): the message carries
  * a 16-byte header {m, n, rank, elem_size} and the payload, never a maximum
  * rank.  Codelets reallocate U/V in place through the tile functions, i.e.
  * through tile_mem, the allocator memctl sees.

@@ -2,7 +2,7 @@
  * The library from a user's side: examples/user_kernel.c, a Laplace kernel
  * written by the user against include/blrchol.h only, must give the
  * solution the command gives with its built-in kernel of the same formula
- * (spec/matrices.md, laplace on the Fibonacci sphere) for the same b, the
+ * (docs/design/reference-matrices.md, laplace on the Fibonacci sphere) for the same b, the
  * unit potential (--rhs constant); and
  * `make install` must give a header, libraries and a pkg-config file with
  * which the example builds and runs.

@@ -1,4 +1,4 @@
-/* The reference matrices of shared/spec/matrices.md: points, weights and
+/* The reference matrices of docs/design/reference-matrices.md: points, weights and
  * entries against closed forms evaluated here, and the definiteness the
  * spec measured with LAPACK. */
 #include <criterion/criterion.h>

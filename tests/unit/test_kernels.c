@@ -294,7 +294,7 @@ Test(kernels, gemm_every_combination)
                     double error = distance(got, expected, m, n, 0);
                     cr_assert(error <= tol * 1.001 + 1e-13 * scale, "%s gemm A%d B%d C%d: error %g, tol %g", p->name,
                               a_ranks[ia], b_ranks[ib], c_ranks[ic], error, tol);
-                    /* The DESIGN rule: a rank past min(m, n) / 2 is stored dense. */
+                    /* The storage rule (docs/design/algorithm.md): a rank past min(m, n) / 2 is stored dense. */
                     cr_assert(tile_is_dense(&c) || c.rank <= 25, "%s: rank %d kept low-rank", p->name, c.rank);
                     for (int k = 0; k < 6; k++)
                         free(f[k]);
