@@ -19,16 +19,19 @@
  * A remote tile can be received several times (its cached copy is flushed
  * between uses on this rank), and the next reception may be reserved
  * before the previous copy is freed: submission runs ahead of execution.
- * So a remote tile carries a count of reserved receptions (at dense size)
- * plus the bytes of the copy it holds now.
+ * So a remote tile carries a count of reserved receptions (at their bound)
+ * plus the bytes of the copy it holds now.  A local tile is charged at its
+ * actual size; the growth it may still undergo is paid from one pool per
+ * rank (memctl.h).
  */
 struct tile_charge {
     unsigned char local;
-    size_t charged;       /* what this tile contributes to `charged` */
-    size_t local_initial; /* local: actual x (1 + margin) at first sight */
-    int reserved;         /* remote: receptions reserved, not yet arrived */
-    size_t dense;         /* remote: bytes charged per reservation */
-    size_t copy;          /* remote: bytes of the copy held now */
+    unsigned char growing; /* local: later updates may still enlarge it */
+    size_t charged;        /* what this tile contributes to `charged` */
+    size_t margin;         /* local, growing: its share of the pool's bound */
+    int reserved;          /* remote: receptions reserved, not yet arrived */
+    size_t bound;          /* remote: bytes charged per reservation */
+    size_t copy;           /* remote: bytes of the copy held now */
 };
 
 static struct {
@@ -38,9 +41,13 @@ static struct {
     pthread_cond_t released;
     struct tile_charge *tiles;
     size_t charged, peak_charged;
-    size_t early;         /* early data, inside charged */
+    size_t early;          /* early data, inside charged */
+    size_t pool;           /* growth paid in advance, inside charged */
+    size_t pool_bound;     /* sum of the margins of the tiles still growing */
     int blocked;
-    long blocks, overflows, unreserved_receives;
+    long blocks, overflows, unreserved_receives, receptions, releases;
+    long underreserved_receives, growth_overruns;
+    size_t underreserved_bytes, growth_overrun_bytes;
     double blocked_seconds;
     struct timespec start;
     double last_row_time;
@@ -127,28 +134,58 @@ static struct tile_charge *tile_at(int tile)
     return (tile >= 0 && tile < mc.cfg.ntiles) ? &mc.tiles[tile] : NULL;
 }
 
-/* Charge a local tile seen for the first time (lock held): its actual
- * size plus the growth margin, the margin stopping at `cap`. */
-static void first_local_charge(struct tile_charge *t, size_t actual, size_t cap)
+/* Under the lock: the total moves by `delta` bytes (either sign). */
+static void move_charge(long delta)
 {
-    size_t with_margin = (size_t)((double)actual * (1.0 + mc.cfg.growth_margin) + 0.5);
-    if (with_margin > cap)
-        with_margin = cap > actual ? cap : actual;
-    t->local = 1;
-    t->local_initial = with_margin;
-    set_charge(t, t->local_initial);
+    mc.charged = (size_t)((long)mc.charged + delta);
+    if (mc.charged > mc.peak_charged)
+        mc.peak_charged = mc.charged;
+    if (delta < 0 && mc.charged < mc.cfg.low)
+        pthread_cond_broadcast(&mc.released);
 }
 
-/* A known local tile now holds `actual` bytes (lock held).  Growth inside
- * the margin is already paid for; past it, the tile is charged at its
- * actual size.  Shrinking gives back nothing below the initial charge: the
- * margin stays reserved. */
+/* A local tile seen for the first time (lock held): charged at its actual
+ * size; unless it is at its dense size already, it is growing and adds
+ * its margin, actual x growth_margin up to the dense size, to the pool. */
+static void first_local_charge(struct tile_charge *t, size_t actual, size_t dense)
+{
+    t->local = 1;
+    set_charge(t, actual);
+    if (actual >= dense)
+        return;
+    size_t margin = (size_t)((double)actual * mc.cfg.growth_margin + 0.5);
+    if (margin > dense - actual)
+        margin = dense - actual;
+    t->growing = 1;
+    t->margin = margin;
+    mc.pool_bound += margin;
+    mc.pool += margin;
+    move_charge((long)margin);
+}
+
+/* A known local tile now holds `actual` bytes (lock held).  Growth is paid
+ * from the pool while it lasts and charged on top past it (an overrun,
+ * counted); shrinking gives the bytes back. */
 static void local_resized(struct tile_charge *t, size_t actual)
 {
-    set_charge(t, actual > t->local_initial ? actual : t->local_initial);
+    if (actual <= t->charged) {
+        set_charge(t, actual);
+        if (mc.charged < mc.cfg.low)
+            pthread_cond_broadcast(&mc.released);
+        return;
+    }
+    size_t growth = actual - t->charged;
+    size_t paid = growth < mc.pool ? growth : mc.pool;
+    mc.pool -= paid;
+    mc.charged -= paid;
+    if (growth > paid) {
+        mc.growth_overruns++;
+        mc.growth_overrun_bytes += growth - paid;
+    }
+    set_charge(t, actual);
 }
 
-static void local_update(int tile, size_t actual, size_t cap)
+static void local_update(int tile, size_t actual, size_t dense)
 {
     if (!mc.ready)
         return;
@@ -156,7 +193,7 @@ static void local_update(int tile, size_t actual, size_t cap)
     struct tile_charge *t = tile_at(tile);
     if (t) {
         if (!t->local)
-            first_local_charge(t, actual, cap);
+            first_local_charge(t, actual, dense);
         else
             local_resized(t, actual);
         trace_row(0);
@@ -168,6 +205,24 @@ void memctl_local_register(int tile, size_t actual, size_t dense) { local_update
 
 void memctl_local_set(int tile, size_t actual) { local_update(tile, actual, SIZE_MAX); }
 
+void memctl_local_final(int tile)
+{
+    if (!mc.ready)
+        return;
+    pthread_mutex_lock(&mc.lock);
+    struct tile_charge *t = tile_at(tile);
+    if (t && t->local && t->growing) {
+        t->growing = 0;
+        mc.pool_bound -= t->margin;
+        if (mc.pool > mc.pool_bound) {
+            move_charge(-(long)(mc.pool - mc.pool_bound));
+            mc.pool = mc.pool_bound;
+        }
+        trace_row(0);
+    }
+    pthread_mutex_unlock(&mc.lock);
+}
+
 static void add_seconds(struct timespec *ts, double seconds)
 {
     ts->tv_nsec += (long)(seconds * 1e9);
@@ -177,7 +232,7 @@ static void add_seconds(struct timespec *ts, double seconds)
     }
 }
 
-int memctl_reserve_remote(int tile, size_t dense)
+int memctl_reserve_remote(int tile, size_t bound)
 {
     if (!mc.ready)
         return 0;
@@ -187,11 +242,11 @@ int memctl_reserve_remote(int tile, size_t dense)
         pthread_mutex_unlock(&mc.lock);
         return 0;
     }
-    if (mc.cfg.enabled && dense > mc.cfg.high) {
+    if (mc.cfg.enabled && bound > mc.cfg.high) {
         pthread_mutex_unlock(&mc.lock);
         return -1;
     }
-    if (mc.cfg.enabled && mc.charged + dense > mc.cfg.high) {
+    if (mc.cfg.enabled && mc.charged + bound > mc.cfg.high) {
         /* Hysteresis: once blocked, wait until charged falls under low. */
         mc.blocks++;
         mc.blocked = 1;
@@ -221,8 +276,8 @@ int memctl_reserve_remote(int tile, size_t dense)
         trace_row(1);
     }
     t->reserved++;
-    t->dense = dense;
-    set_charge(t, t->charged + dense);
+    t->bound = bound;
+    set_charge(t, t->charged + bound);
     trace_row(0);
     pthread_mutex_unlock(&mc.lock);
     return 0;
@@ -236,9 +291,14 @@ void memctl_received(int tile, size_t actual)
     struct tile_charge *t = tile_at(tile);
     if (t && !t->local) {
         size_t charge = t->charged - t->copy + actual;
+        mc.receptions++;
         if (t->reserved > 0) {
             t->reserved--;
-            charge -= t->dense;
+            charge -= t->bound;
+            if (actual > t->bound) {
+                mc.underreserved_receives++;
+                mc.underreserved_bytes += actual - t->bound;
+            }
         } else {
             mc.unreserved_receives++;
         }
@@ -259,11 +319,7 @@ void memctl_early(long delta)
     /* An early buffer is unpacked (and freed) only after its receive
      * completed, so after its allocation was reported. */
     mc.early += (size_t)delta;
-    mc.charged += (size_t)delta;
-    if (mc.charged > mc.peak_charged)
-        mc.peak_charged = mc.charged;
-    if (mc.charged < mc.cfg.low)
-        pthread_cond_broadcast(&mc.released);
+    move_charge(delta);
     trace_row(delta > 0);
     pthread_mutex_unlock(&mc.lock);
 }
@@ -275,6 +331,7 @@ void memctl_released(int tile)
     pthread_mutex_lock(&mc.lock);
     struct tile_charge *t = tile_at(tile);
     if (t && !t->local && t->copy) {
+        mc.releases++;
         set_charge(t, t->charged - t->copy);
         t->copy = 0;
         if (mc.charged < mc.cfg.low)
@@ -306,6 +363,33 @@ void memctl_get_stats(memctl_stats_t *out)
     out->overflows = mc.overflows;
     out->unreserved_receives = mc.unreserved_receives;
     out->early = mc.early;
+    out->pool = mc.pool;
+    out->receptions = mc.receptions;
+    out->releases = mc.releases;
+    out->underreserved_receives = mc.underreserved_receives;
+    out->underreserved_bytes = mc.underreserved_bytes;
+    out->growth_overruns = mc.growth_overruns;
+    out->growth_overrun_bytes = mc.growth_overrun_bytes;
+    pthread_mutex_unlock(&mc.lock);
+}
+
+void memctl_watermarks_for(size_t capacity, size_t message, size_t floor, size_t *high, size_t *low)
+{
+    *high = capacity > 2 * message ? capacity - 2 * message : 0;
+    size_t headroom = *high > floor ? *high - floor : 0;
+    size_t drop = headroom / 2 < 4 * message ? headroom / 2 : 4 * message;
+    *low = *high - drop;
+}
+
+void memctl_set_watermarks(size_t high, size_t low)
+{
+    if (!mc.ready)
+        return;
+    pthread_mutex_lock(&mc.lock);
+    mc.cfg.high = high;
+    mc.cfg.low = low < high ? low : high;
+    if (mc.charged < mc.cfg.low)
+        pthread_cond_broadcast(&mc.released);
     pthread_mutex_unlock(&mc.lock);
 }
 

@@ -22,49 +22,61 @@ static size_t charged(void)
     return s.charged;
 }
 
+static memctl_stats_t stats(void)
+{
+    memctl_stats_t s;
+    memctl_get_stats(&s);
+    return s;
+}
+
 Test(memctl, local_remote_and_release_charges)
 {
     tile_mem_reset();
     memctl_config_t cfg = config(1, 1000000, 900000);
     cr_assert_eq(memctl_init(&cfg), 0);
-    memctl_local_set(0, 1000);              /* 1000 x 1.25 */
+    memctl_local_set(0, 1000);              /* 1000, and 250 into the pool */
     cr_assert_eq(charged(), 1250);
-    memctl_local_set(0, 1200);              /* inside the margin */
+    memctl_local_set(0, 1200);              /* paid from the pool: 50 left */
     cr_assert_eq(charged(), 1250);
-    memctl_local_set(0, 2000);              /* past it: actual */
+    cr_assert_eq(stats().pool, 50);
+    memctl_local_set(0, 2000);              /* 800 more: 50 paid, 750 charged on top */
     cr_assert_eq(charged(), 2000);
-    memctl_local_set(0, 100);               /* shrink: never below the first charge */
-    cr_assert_eq(charged(), 1250);
+    cr_assert_eq(stats().growth_overruns, 1);
+    cr_assert_eq(stats().growth_overrun_bytes, 750);
+    memctl_local_set(0, 100);               /* shrinking gives the bytes back */
+    cr_assert_eq(charged(), 100);
     cr_assert_eq(memctl_reserve_remote(0, 5000), 0, "a local tile is never reserved");
-    cr_assert_eq(charged(), 1250);
+    cr_assert_eq(charged(), 100);
 
     cr_assert_eq(memctl_reserve_remote(3, 4000), 0);
-    cr_assert_eq(charged(), 1250 + 4000);
+    cr_assert_eq(charged(), 100 + 4000);
     memctl_received(3, 700);                /* corrected to the received size */
-    cr_assert_eq(charged(), 1250 + 700);
+    cr_assert_eq(charged(), 100 + 700);
     cr_assert_eq(memctl_reserve_remote(3, 4000), 0); /* received again after a flush */
-    cr_assert_eq(charged(), 1250 + 700 + 4000);
+    cr_assert_eq(charged(), 100 + 700 + 4000);
     memctl_released(3);                     /* the first copy is freed */
-    cr_assert_eq(charged(), 1250 + 4000);
+    cr_assert_eq(charged(), 100 + 4000);
     memctl_received(3, 900);
-    cr_assert_eq(charged(), 1250 + 900);
+    cr_assert_eq(charged(), 100 + 900);
     memctl_released(3);
-    cr_assert_eq(charged(), 1250);
+    cr_assert_eq(charged(), 100);
     memctl_released(3);                     /* nothing held: no-op */
-    cr_assert_eq(charged(), 1250);
+    cr_assert_eq(charged(), 100);
 
     memctl_received(5, 300);                /* nobody reserved it */
-    memctl_stats_t s;
-    memctl_get_stats(&s);
+    memctl_stats_t s = stats();
     cr_assert_eq(s.unreserved_receives, 1);
-    cr_assert_eq(s.charged, 1550);
-    cr_assert_eq(s.peak_charged, 1250 + 700 + 4000);
+    cr_assert_eq(s.receptions, 3);
+    cr_assert_eq(s.releases, 2);
+    cr_assert_eq(s.underreserved_receives, 0);
+    cr_assert_eq(s.charged, 400);
+    cr_assert_eq(s.peak_charged, 100 + 700 + 4000);
     memctl_shutdown();
 }
 
-/* A tile never grows past its dense form, so the growth margin stops
- * there: a dense tile is charged exactly, a low-rank one near dense at
- * most its dense size; growth is still charged past that. */
+/* A tile never grows past its dense form, so its margin stops there: a
+ * dense tile adds nothing to the pool, a low-rank one near dense at most
+ * the way to its dense size. */
 Test(memctl, growth_margin_stops_at_the_dense_size)
 {
     tile_mem_reset();
@@ -72,15 +84,76 @@ Test(memctl, growth_margin_stops_at_the_dense_size)
     cr_assert_eq(memctl_init(&cfg), 0);
     memctl_local_register(0, 4000, 4000);   /* dense tile: no margin */
     cr_assert_eq(charged(), 4000);
-    memctl_local_register(1, 1000, 1100);   /* 1250 capped at 1100 */
-    cr_assert_eq(charged(), 4000 + 1100);
+    memctl_local_register(1, 1000, 1100);   /* margin 250 capped at 100 */
+    cr_assert_eq(charged(), 4000 + 1000 + 100);
     memctl_local_register(2, 1000, 8000);   /* far from dense: the full margin */
-    cr_assert_eq(charged(), 4000 + 1100 + 1250);
-    memctl_local_set(1, 1100);              /* grown to dense: already paid */
-    cr_assert_eq(charged(), 4000 + 1100 + 1250);
+    cr_assert_eq(charged(), 4000 + 1000 + 100 + 1000 + 250);
+    cr_assert_eq(stats().pool, 350);
+    memctl_local_set(1, 1100);              /* grown to dense: paid from the pool */
+    cr_assert_eq(charged(), 6350);
     memctl_local_register(2, 3000, 8000);   /* a second registration is a resize */
     cr_assert_eq(charged(), 4000 + 1100 + 3000);
+    cr_assert_eq(stats().pool, 0);
+    cr_assert_eq(stats().growth_overrun_bytes, 2000 - 250);
     memctl_shutdown();
+}
+
+/* The pool's bound is the margins of the tiles still growing: as tiles
+ * become final the pool shrinks to it, and gives the rest back. */
+Test(memctl, final_tiles_leave_the_pool)
+{
+    memctl_config_t cfg = config(1, 1000000, 900000); /* margin 0.25 */
+    cr_assert_eq(memctl_init(&cfg), 0);
+    for (int t = 0; t < 4; t++)
+        memctl_local_register(t, 1000, 100000);     /* 4 x (1000 + 250) */
+    cr_assert_eq(charged(), 5000);
+    memctl_local_set(0, 1400);                       /* pool 1000 -> 600 */
+    cr_assert_eq(charged(), 5000);
+    memctl_local_final(1);                           /* bound 750 > 600: nothing back */
+    cr_assert_eq(charged(), 5000);
+    memctl_local_final(2);                           /* bound 500: 100 back */
+    cr_assert_eq(charged(), 4900);
+    cr_assert_eq(stats().pool, 500);
+    memctl_local_final(2);                           /* twice: no-op */
+    memctl_local_final(0);
+    memctl_local_final(3);
+    cr_assert_eq(stats().pool, 0);
+    cr_assert_eq(charged(), 1400 + 3 * 1000, "charged is exactly the tiles once all are final");
+    cr_assert_eq(stats().growth_overruns, 0);
+    memctl_shutdown();
+}
+
+/* A copy larger than its reservation is charged at its size on arrival
+ * and counted; a smaller one gives the difference back. */
+Test(memctl, underreserved_receptions_are_charged_and_counted)
+{
+    memctl_config_t cfg = config(1, 1000000, 900000);
+    cr_assert_eq(memctl_init(&cfg), 0);
+    cr_assert_eq(memctl_reserve_remote(7, 500), 0);
+    cr_assert_eq(memctl_reserve_remote(8, 500), 0);
+    memctl_received(7, 800);
+    memctl_received(8, 200);
+    memctl_stats_t s = stats();
+    cr_assert_eq(s.charged, 1000);
+    cr_assert_eq(s.underreserved_receives, 1);
+    cr_assert_eq(s.underreserved_bytes, 300);
+    memctl_shutdown();
+}
+
+/* high leaves two messages to the capacity; low sits 4 messages under it,
+ * or halfway to the floor when that is closer. */
+Test(memctl, watermarks_follow_from_the_capacity)
+{
+    size_t high, low;
+    memctl_watermarks_for(100000, 1000, 10000, &high, &low);
+    cr_assert_eq(high, 98000);
+    cr_assert_eq(low, 94000);
+    memctl_watermarks_for(100000, 1000, 96000, &high, &low);
+    cr_assert_eq(high, 98000);
+    cr_assert_eq(low, 97000, "halfway between the floor and high");
+    memctl_watermarks_for(1500, 1000, 0, &high, &low);
+    cr_assert_eq(high, 0, "no room for two messages");
+    cr_assert_eq(low, 0);
 }
 
 Test(memctl, a_tile_larger_than_high_is_refused_at_once)
