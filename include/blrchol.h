@@ -12,6 +12,7 @@
  * grid of MPI ranks, and solves A x = b.
  *
  *     blrchol_init(&argc, &argv);                       // MPI (if needed) + StarPU-MPI
+ *                                                       // (blrchol_init_with: runtime options)
  *     blrchol_problem_t pb = {.n = n, .scalar = BLRCHOL_REAL_SYMMETRIC,
  *                             .points = xyz, .assemble = my_kernel, .user = &my_data};
  *     blrchol_options_t opt;
