@@ -5,8 +5,6 @@
  * Exit codes: 0 ok, 2 bad input (options, not positive definite),
  * 3 out of memory (--node-mem), 1 anything else.
  */
-#include <math.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
