@@ -100,7 +100,10 @@ static int one_of(const char *text, void *out, const char *const *choices)
     return -1;
 }
 
-static int binding(const char *text, void *out) { return one_of(text, out, (const char *const[]){"auto", "starpu", NULL}); }
+static int binding(const char *text, void *out)
+{
+    return one_of(text, out, (const char *const[]){"auto", "starpu", NULL});
+}
 
 static int polling(const char *text, void *out)
 {
@@ -289,14 +292,15 @@ static int check_combination(const options_t *opt, int verbose)
     if (opt->save_factor && opt->load_factor)
         return usage_error(verbose, "a loaded factor is saved already: drop one", "--save-factor with --load-factor");
     if (opt->mesh_path && opt->kernel == BEM_SQEXP)
-        return usage_error(verbose, "use laplace, helmholtz or hermitian", "--mesh takes a boundary-integral kernel, not '%s'",
-                           bem_kernel_name(opt->kernel));
+        return usage_error(verbose, "use laplace, helmholtz or hermitian",
+                           "--mesh takes a boundary-integral kernel, not '%s'", bem_kernel_name(opt->kernel));
     if (opt->rhs && !strcmp(opt->rhs, "plane-wave") && !bem_kernel_is_complex(opt->kernel))
         return usage_error(verbose, "use --kernel helmholtz or hermitian",
                            "--rhs plane-wave needs a wavenumber, not the kernel '%s'", bem_kernel_name(opt->kernel));
     if (opt->mem_high && opt->mem_low && opt->mem_low > opt->mem_high) {
         char low[32], high[32];
-        return usage_error(verbose, "the low watermark must not exceed the high one: lower --mem-low or raise --mem-high",
+        return usage_error(verbose,
+                           "the low watermark must not exceed the high one: lower --mem-low or raise --mem-high",
                            "--mem-low %s is above --mem-high %s", size_text(opt->mem_low, low, sizeof low),
                            size_text(opt->mem_high, high, sizeof high));
     }

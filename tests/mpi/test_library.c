@@ -148,7 +148,8 @@ Test(library, explicit_runtime_options_win_over_the_environment, .timeout = 120)
     cr_assert(json_has_string(json, "mpi_polling", "spin"), "%s", json);
     free(json);
 
-    json = runtime_in_force("-x BLRCHOL_BINDING=auto -x BLRCHOL_MPI_POLLING=spin", "--binding starpu --mpi-polling nap");
+    json = runtime_in_force("-x BLRCHOL_BINDING=auto -x BLRCHOL_MPI_POLLING=spin",
+                            "--binding starpu --mpi-polling nap");
     cr_assert(json_has_string(json, "binding", "starpu"), "%s", json);
     cr_assert(json_has_string(json, "mpi_polling", "nap"), "%s", json);
     free(json);
