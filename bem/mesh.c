@@ -272,9 +272,9 @@ static int by_tag(const void *a, const void *b)
     return (ta > tb) - (ta < tb);
 }
 
-/* Coordinates of every triangle, centroids, areas; errors for missing
- * nodes and degenerate triangles. */
-static int build_mesh(struct reader *r, struct growing *nodes, struct growing *triangles, bem_mesh_t *mesh)
+/* Nodes sorted by tag for the triangles' look-ups; an error for a tag
+ * that appears twice, at the later of its lines. */
+static int sort_nodes(struct reader *r, struct growing *nodes)
 {
     struct node *list = nodes->items;
     qsort(list, nodes->count, sizeof *list, by_tag);
@@ -283,6 +283,57 @@ static int build_mesh(struct reader *r, struct growing *nodes, struct growing *t
             r->line_number = list[k].line > list[k - 1].line ? list[k].line : list[k - 1].line;
             return fail(r, "duplicate node tag %ld", list[k].tag);
         }
+    return 0;
+}
+
+/* The 9 coordinates of a triangle from its nodes' tags. */
+static int triangle_vertices(struct reader *r, const struct growing *nodes, const struct triangle *triangle,
+                             double *v)
+{
+    for (int c = 0; c < 3; c++) {
+        struct node key = {.tag = triangle->nodes[c]};
+        const struct node *found = bsearch(&key, nodes->items, nodes->count, sizeof key, by_tag);
+        if (!found)
+            return fail(r, "triangle on node %ld, which is not in $Nodes", key.tag);
+        memcpy(v + 3 * c, found->xyz, 3 * sizeof(double));
+    }
+    return 0;
+}
+
+/* Centroid, area and longest edge of triangle t of the mesh; an error
+ * when it is degenerate. */
+static int triangle_measures(struct reader *r, bem_mesh_t *mesh, size_t t)
+{
+    const double *v = mesh->vertices + 9 * t;
+    double e1[3], e2[3], e3[3], normal[3];
+    for (int k = 0; k < 3; k++) {
+        e1[k] = v[3 + k] - v[k];
+        e2[k] = v[6 + k] - v[k];
+        e3[k] = v[6 + k] - v[3 + k];
+        mesh->centroids[3 * t + k] = (v[k] + v[3 + k] + v[6 + k]) / 3;
+    }
+    normal[0] = e1[1] * e2[2] - e1[2] * e2[1];
+    normal[1] = e1[2] * e2[0] - e1[0] * e2[2];
+    normal[2] = e1[0] * e2[1] - e1[1] * e2[0];
+    double area = 0.5 * sqrt(normal[0] * normal[0] + normal[1] * normal[1] + normal[2] * normal[2]);
+    double longest2 = fmax(e1[0] * e1[0] + e1[1] * e1[1] + e1[2] * e1[2],
+                           fmax(e2[0] * e2[0] + e2[1] * e2[1] + e2[2] * e2[2],
+                                e3[0] * e3[0] + e3[1] * e3[1] + e3[2] * e3[2]));
+    if (!(area > 1e-12 * longest2))
+        return fail(r, "degenerate triangle (area %g for an edge of %g)", area, sqrt(longest2));
+    mesh->areas[t] = area;
+    mesh->diameters[t] = sqrt(longest2);
+    if (mesh->diameters[t] > mesh->diameter_max)
+        mesh->diameter_max = mesh->diameters[t];
+    return 0;
+}
+
+/* Coordinates of every triangle, centroids, areas; errors for missing
+ * nodes and degenerate triangles. */
+static int build_mesh(struct reader *r, struct growing *nodes, struct growing *triangles, bem_mesh_t *mesh)
+{
+    if (sort_nodes(r, nodes))
+        return -1;
     size_t n = triangles->count;
     if (n == 0) {
         r->line_number = r->elements_line;
@@ -300,35 +351,89 @@ static int build_mesh(struct reader *r, struct growing *nodes, struct growing *t
     const struct triangle *tris = triangles->items;
     for (size_t t = 0; t < n; t++) {
         r->line_number = tris[t].line;
-        double *v = mesh->vertices + 9 * t;
-        for (int c = 0; c < 3; c++) {
-            struct node key = {.tag = tris[t].nodes[c]};
-            const struct node *found = bsearch(&key, list, nodes->count, sizeof *list, by_tag);
-            if (!found)
-                return fail(r, "triangle on node %ld, which is not in $Nodes", key.tag);
-            memcpy(v + 3 * c, found->xyz, 3 * sizeof(double));
-        }
-        double e1[3], e2[3], e3[3], normal[3];
-        for (int k = 0; k < 3; k++) {
-            e1[k] = v[3 + k] - v[k];
-            e2[k] = v[6 + k] - v[k];
-            e3[k] = v[6 + k] - v[3 + k];
-            mesh->centroids[3 * t + k] = (v[k] + v[3 + k] + v[6 + k]) / 3;
-        }
-        normal[0] = e1[1] * e2[2] - e1[2] * e2[1];
-        normal[1] = e1[2] * e2[0] - e1[0] * e2[2];
-        normal[2] = e1[0] * e2[1] - e1[1] * e2[0];
-        double area = 0.5 * sqrt(normal[0] * normal[0] + normal[1] * normal[1] + normal[2] * normal[2]);
-        double longest2 = fmax(e1[0] * e1[0] + e1[1] * e1[1] + e1[2] * e1[2],
-                               fmax(e2[0] * e2[0] + e2[1] * e2[1] + e2[2] * e2[2],
-                                    e3[0] * e3[0] + e3[1] * e3[1] + e3[2] * e3[2]));
-        if (!(area > 1e-12 * longest2))
-            return fail(r, "degenerate triangle (area %g for an edge of %g)", area, sqrt(longest2));
-        mesh->areas[t] = area;
-        mesh->diameters[t] = sqrt(longest2);
-        if (mesh->diameters[t] > mesh->diameter_max)
-            mesh->diameter_max = mesh->diameters[t];
+        if (triangle_vertices(r, nodes, &tris[t], mesh->vertices + 9 * t) || triangle_measures(r, mesh, t))
+            return -1;
     }
+    return 0;
+}
+
+/* What the sections of a file gave so far. */
+struct sections {
+    int version; /* 2 or 4; 0 before $MeshFormat */
+    int have_nodes, have_elements;
+    struct growing nodes, triangles;
+    int *ignored_elements;
+};
+
+/* $MeshFormat: an ASCII file of version 2.x or 4.1. */
+static int read_format(struct reader *r, struct sections *s)
+{
+    double number;
+    long binary = 0, size = 0;
+    if (expect_line(r, "the format line"))
+        return -1;
+    if (sscanf(r->line, "%lf %ld %ld", &number, &binary, &size) != 3)
+        return fail(r, "malformed $MeshFormat line \"%s\"", r->line);
+    if (binary != 0)
+        return fail(r, "binary MSH files are not supported: save as ASCII (gmsh -format msh22 or msh41)");
+    if (number == 2.2 || (number >= 2.0 && number < 3.0))
+        s->version = 2;
+    else if (number == 4.1)
+        s->version = 4;
+    else
+        return fail(r, "MSH version %g is not supported (2.2 and 4.1 are)", number);
+    return skip_section(r, "$MeshFormat");
+}
+
+static int read_nodes(struct reader *r, struct sections *s)
+{
+    if (!s->version)
+        return fail(r, "$Nodes before $MeshFormat");
+    if ((s->version == 2 ? read_v2_nodes(r, &s->nodes) : read_v4_nodes(r, &s->nodes)) != 0)
+        return -1;
+    s->have_nodes = 1;
+    return 0;
+}
+
+static int read_elements(struct reader *r, struct sections *s)
+{
+    if (!s->version)
+        return fail(r, "$Elements before $MeshFormat");
+    r->elements_line = r->line_number;
+    if ((s->version == 2 ? read_v2_elements(r, &s->triangles, s->ignored_elements)
+                         : read_v4_elements(r, &s->triangles, s->ignored_elements)) != 0)
+        return -1;
+    s->have_elements = 1;
+    return 0;
+}
+
+/* The section the current line opens, read to its end; blank lines
+ * between sections pass, sections of no use are skipped. */
+static int read_section(struct reader *r, struct sections *s)
+{
+    if (r->line[0] == 0)
+        return 0;
+    if (strcmp(r->line, "$MeshFormat") == 0)
+        return read_format(r, s);
+    if (strcmp(r->line, "$Nodes") == 0)
+        return read_nodes(r, s);
+    if (strcmp(r->line, "$Elements") == 0)
+        return read_elements(r, s);
+    if (r->line[0] != '$')
+        return fail(r, "unexpected line outside any section: \"%.60s\"", r->line);
+    char name[256];
+    snprintf(name, sizeof name, "%.200s", r->line);
+    return skip_section(r, name);
+}
+
+static int read_sections(struct reader *r, struct sections *s)
+{
+    while (next_line(r))
+        if (read_section(r, s) != 0)
+            return -1;
+    if (!s->version || !s->have_nodes || !s->have_elements)
+        return fail(r, "not a complete MSH file: %s missing",
+                    !s->version ? "$MeshFormat" : !s->have_nodes ? "$Nodes" : "$Elements");
     return 0;
 }
 
@@ -340,71 +445,13 @@ int bem_mesh_read(const char *path, bem_mesh_t *mesh, char *error, size_t error_
         snprintf(error, error_size, "%s: cannot open the mesh file", path);
         return -1;
     }
-    struct growing nodes = {.size = sizeof(struct node)}, triangles = {.size = sizeof(struct triangle)};
-    int version = 0, have_nodes = 0, have_elements = 0, status = -1;
-    while (next_line(&r)) {
-        if (r.line[0] == 0)
-            continue;
-        if (strcmp(r.line, "$MeshFormat") == 0) {
-            double number;
-            long binary = 0, size = 0;
-            if (expect_line(&r, "the format line"))
-                goto done;
-            if (sscanf(r.line, "%lf %ld %ld", &number, &binary, &size) != 3) {
-                fail(&r, "malformed $MeshFormat line \"%s\"", r.line);
-                goto done;
-            }
-            if (binary != 0) {
-                fail(&r, "binary MSH files are not supported: save as ASCII (gmsh -format msh22 or msh41)");
-                goto done;
-            }
-            if (number == 2.2 || (number >= 2.0 && number < 3.0))
-                version = 2;
-            else if (number == 4.1)
-                version = 4;
-            else {
-                fail(&r, "MSH version %g is not supported (2.2 and 4.1 are)", number);
-                goto done;
-            }
-            if (skip_section(&r, "$MeshFormat"))
-                goto done;
-        } else if (strcmp(r.line, "$Nodes") == 0) {
-            if (!version) {
-                fail(&r, "$Nodes before $MeshFormat");
-                goto done;
-            }
-            if ((version == 2 ? read_v2_nodes(&r, &nodes) : read_v4_nodes(&r, &nodes)) != 0)
-                goto done;
-            have_nodes = 1;
-        } else if (strcmp(r.line, "$Elements") == 0) {
-            if (!version) {
-                fail(&r, "$Elements before $MeshFormat");
-                goto done;
-            }
-            r.elements_line = r.line_number;
-            if ((version == 2 ? read_v2_elements(&r, &triangles, &mesh->ignored_elements)
-                              : read_v4_elements(&r, &triangles, &mesh->ignored_elements)) != 0)
-                goto done;
-            have_elements = 1;
-        } else if (r.line[0] == '$') {
-            char name[256];
-            snprintf(name, sizeof name, "%.200s", r.line);
-            if (skip_section(&r, name))
-                goto done;
-        } else {
-            fail(&r, "unexpected line outside any section: \"%.60s\"", r.line);
-            goto done;
-        }
-    }
-    if (!version || !have_nodes || !have_elements) {
-        fail(&r, "not a complete MSH file: %s missing", !version ? "$MeshFormat" : !have_nodes ? "$Nodes" : "$Elements");
-        goto done;
-    }
-    status = build_mesh(&r, &nodes, &triangles, mesh);
-done:
+    struct sections s = {.nodes = {.size = sizeof(struct node)},
+                         .triangles = {.size = sizeof(struct triangle)},
+                         .ignored_elements = &mesh->ignored_elements};
+    int status = read_sections(&r, &s) == 0 ? build_mesh(&r, &s.nodes, &s.triangles, mesh) : -1;
     fclose(r.file);
-    free(nodes.items);
-    free(triangles.items);
+    free(s.nodes.items);
+    free(s.triangles.items);
     if (status != 0)
         bem_mesh_free(mesh);
     return status;

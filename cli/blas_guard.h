@@ -4,7 +4,7 @@
  * for Haswell/Zen that read outside their vectors (upstream OpenBLAS issues
  * 4013 and 5000); LAPACK's complex SVD and QR call them, and a read past a
  * mapped page crashes.  OPENBLAS_CORETYPE=SANDYBRIDGE selects kernels
- * without the defect (valgrind-clean) at about a third less speed, so it is
+ * without the defect (valgrind-clean) but slower, so they are
  * applied only to complex runs and only when the user chose no core type.
  */
 #ifndef BLRCHOL_BLAS_GUARD_H

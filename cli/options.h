@@ -3,8 +3,11 @@
 #define BLRCHOL_OPTIONS_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include "bem/bem.h"
 #include "include/blrchol.h"
+
+typedef void (*options_print_t)(FILE *out);
 
 typedef struct options {
     int n;
@@ -37,9 +40,10 @@ typedef struct options {
     const char *binding;     /* --binding: NULL not given, "auto" or "starpu" */
     const char *mpi_polling; /* --mpi-polling: NULL not given, "auto", "nap" or "spin" */
     const char *trace_path;
+    options_print_t print_instead; /* --help, --version: printed, and no run */
 } options_t;
 
-/* 0: run; 1: --help printed, exit 0; 2: bad usage, message printed (by
+/* 0: run; 1: --help or --version printed, exit 0; 2: bad usage, message printed (by
  * rank 0 only when `verbose`), exit 2. */
 int options_parse(options_t *opt, int argc, char **argv, int verbose);
 

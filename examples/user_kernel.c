@@ -36,7 +36,12 @@ static void laplace(const blrchol_problem_t *pb, const int *rows, int nrows, con
 int main(int argc, char **argv)
 {
     blrchol_configure_malloc(); /* before any thread: one malloc arena */
-    if (blrchol_init(&argc, &argv) != BLRCHOL_OK)
+    /* StarPU's runtime options: those left unset follow BLRCHOL_TASK_WINDOW,
+     * BLRCHOL_BINDING and BLRCHOL_MPI_POLLING (blrchol_init does just that). */
+    blrchol_runtime_options_t runtime;
+    blrchol_runtime_options_init(&runtime);
+    runtime.binding = "auto"; /* each rank's StarPU threads on cores of their own */
+    if (blrchol_init_with(&argc, &argv, &runtime) != BLRCHOL_OK)
         return 1;
     int n = argc > 1 ? atoi(argv[1]) : 4000, rank;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);

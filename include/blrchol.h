@@ -12,6 +12,7 @@
  * grid of MPI ranks, and solves A x = b.
  *
  *     blrchol_init(&argc, &argv);                       // MPI (if needed) + StarPU-MPI
+ *                                                       // (blrchol_init_with: runtime options)
  *     blrchol_problem_t pb = {.n = n, .scalar = BLRCHOL_REAL_SYMMETRIC,
  *                             .points = xyz, .assemble = my_kernel, .user = &my_data};
  *     blrchol_options_t opt;
@@ -34,7 +35,9 @@
 #include <stdio.h>
 #include <mpi.h>
 
-#define BLRCHOL_VERSION "0.4.0"
+/* The one version number: configure, the Makefile (soname, pkg-config)
+ * and `blrchol --version` read it here. */
+#define BLRCHOL_VERSION "0.5.0"
 
 /* Return codes; the command line uses them as exit codes. */
 enum {
@@ -95,27 +98,44 @@ typedef struct blrchol_options {
 
 void blrchol_options_init(blrchol_options_t *options);
 
+/* How StarPU runs on each rank, fixed when it starts.  A field left unset
+ * falls back to its environment variable, so that batch scripts can set
+ * it for a program that does not:
+ * - task_window (BLRCHOL_TASK_WINDOW; default 10000): at most this many
+ *   tasks submitted and unfinished at a time on each rank, 0: no limit;
+ *   StarPU holds ~2 KB for each (docs/design/process-memory.md).
+ *   STARPU_LIMIT_MAX_SUBMITTED_TASKS, when set, wins.
+ * - binding (BLRCHOL_BINDING; default "auto"): "auto" keeps each rank's
+ *   StarPU threads on cores of their own when ranks share a node;
+ *   "starpu" keeps StarPU 1.3's binding, which puts every rank's workers
+ *   on the node's first cores.  A STARPU_* binding variable set by the
+ *   user wins (docs/design/placement-and-polling.md).
+ * - mpi_polling (BLRCHOL_MPI_POLLING; default "auto"): "auto" lets
+ *   StarPU-MPI's progress thread nap between its tests when the rank has
+ *   no core for it; "nap" or "spin" force it. */
+typedef struct blrchol_runtime_options {
+    int task_window;             /* -1: unset */
+    const char *binding;         /* NULL: unset; "auto" or "starpu" */
+    const char *mpi_polling;     /* NULL: unset; "auto", "nap" or "spin" */
+} blrchol_runtime_options_t;
+
+/* Every field unset. */
+void blrchol_runtime_options_init(blrchol_runtime_options_t *runtime);
+
 /* Start MPI (MPI_THREAD_MULTIPLE, unless the caller already initialised
- * MPI) and StarPU-MPI on MPI_COMM_WORLD; StarPU's environment variables
- * (STARPU_NCPU, ...) apply.  At most BLRCHOL_TASK_WINDOW (environment;
- * default 10000, 0: no limit) tasks are submitted and unfinished at a time
- * on each rank, unless STARPU_LIMIT_MAX_SUBMITTED_TASKS is set: StarPU
- * holds ~2 KB for each (README, memory).  When several ranks share a
- * node, each rank's StarPU threads are kept to cores of its own
- * (BLRCHOL_BINDING=auto, the default; "starpu" keeps StarPU's binding,
- * which puts every rank's workers on the node's first cores; a STARPU_*
- * binding variable set by the user wins; README, placement); StarPU-MPI's
- * progress thread naps between its tests when the rank has no core for it
- * (BLRCHOL_MPI_POLLING=auto, the default; "nap" or "spin" force it).
- * BLRCHOL_OK, BLRCHOL_BAD_INPUT (BLRCHOL_BINDING neither auto nor starpu,
- * BLRCHOL_MPI_POLLING neither auto, nap nor spin) or BLRCHOL_FAILED. */
+ * MPI) and StarPU-MPI on MPI_COMM_WORLD, as `runtime` says (NULL: every
+ * field unset); StarPU's environment variables (STARPU_NCPU, ...) apply.
+ * BLRCHOL_OK, BLRCHOL_BAD_INPUT (a binding or polling mode not listed
+ * above, given or from the environment) or BLRCHOL_FAILED. */
+int blrchol_init_with(int *argc, char ***argv, const blrchol_runtime_options_t *runtime);
+/* blrchol_init_with(argc, argv, NULL). */
 int blrchol_init(int *argc, char ***argv);
 /* Stop StarPU-MPI, and MPI if blrchol_init started it. */
 void blrchol_finalize(void);
 /* Optional, first thing in main(), before MPI_Init or any thread: malloc
  * shares one arena among threads (glibc; unless MALLOC_ARENA_MAX is set),
  * which keeps the process's resident memory close to the tile count
- * (README, memory).  blrchol_init does it too, but glibc fixes the number
+ * (docs/design/process-memory.md).  blrchol_init does it too, but glibc fixes the number
  * of arenas when a second thread first needs one, so late is often too
  * late.  Exporting MALLOC_ARENA_MAX=1 does the same. */
 void blrchol_configure_malloc(void);
@@ -183,7 +203,7 @@ typedef struct blrchol_report {
                                     * summed over nodes (from each worker thread's affinity) */
     int ranks_short_of_cpus;       /* ranks whose CPU workers outnumber the CPUs they may run on */
     const char *mpi_polling;       /* rank 0's StarPU-MPI progress thread: "spin", or "nap" when it has no core
-                                    * of its own (README, placement) */
+                                    * of its own (docs/design/placement-and-polling.md) */
     long mpi_naps;                 /* naps its progress threads took so far, summed over ranks */
     double peak_recv_buffer_bytes; /* StarPU-MPI's buffers of posted receives, max over ranks */
     double peak_early_bytes;       /* tiles StarPU-MPI received before their receive was posted and

@@ -35,14 +35,44 @@ void blrchol_options_init(blrchol_options_t *o)
                              .growth_margin = 0.2};
 }
 
-int blrchol_init(int *argc, char ***argv)
+void blrchol_runtime_options_init(blrchol_runtime_options_t *runtime)
+{
+    *runtime = (blrchol_runtime_options_t){.task_window = -1};
+}
+
+/* The runtime options that apply: a field the caller left unset takes its
+ * environment variable, else its default.  The one place blrchol reads
+ * BLRCHOL_TASK_WINDOW, BLRCHOL_BINDING and BLRCHOL_MPI_POLLING. */
+static blrchol_runtime_options_t runtime_in_force(const blrchol_runtime_options_t *given)
+{
+    blrchol_runtime_options_t in_force;
+    blrchol_runtime_options_init(&in_force);
+    if (given)
+        in_force = *given;
+    const char *window = getenv("BLRCHOL_TASK_WINDOW"), *binding = getenv("BLRCHOL_BINDING"),
+               *polling = getenv("BLRCHOL_MPI_POLLING");
+    if (in_force.task_window < 0)
+        in_force.task_window = window ? atoi(window) : PROCESS_MEMORY_DEFAULT_TASK_WINDOW;
+    if (!in_force.binding)
+        in_force.binding = binding ? binding : "auto";
+    if (!in_force.mpi_polling)
+        in_force.mpi_polling = polling ? polling : "auto";
+    return in_force;
+}
+
+int blrchol_init_with(int *argc, char ***argv, const blrchol_runtime_options_t *runtime)
 {
     if (initialised)
         return BLRCHOL_OK;
+    const blrchol_runtime_options_t asked = runtime_in_force(runtime);
+    placement_binding_t binding;
+    mpi_polling_mode_t polling;
+    if (placement_parse(asked.binding, &binding) != 0 || mpi_polling_parse(asked.mpi_polling, &polling) != 0)
+        return BLRCHOL_BAD_INPUT;
     /* Before StarPU starts: it reads its task limit at initialisation.
      * The malloc setting takes only if no thread needed a second arena
      * yet (blrchol_configure_malloc). */
-    process_memory_configure();
+    process_memory_configure(asked.task_window);
     int mpi_up = 0, provided;
     MPI_Initialized(&mpi_up);
     if (!mpi_up) {
@@ -62,17 +92,18 @@ int blrchol_init(int *argc, char ***argv)
     setenv("STARPU_MPI_NDETACHED_SEND", "4", 0);
     /* Ranks sharing a node on cores of their own (placement.c), and a
      * progress thread that naps when they leave it none (mpi_polling.c). */
-    if (mpi_polling_check() != 0 || placement_configure(MPI_COMM_WORLD) != 0)
-        return BLRCHOL_BAD_INPUT;
+    placement_configure(MPI_COMM_WORLD, binding);
     struct starpu_conf conf;
     starpu_conf_init(&conf);
     if (starpu_mpi_init_conf(argc, argv, 0, MPI_COMM_WORLD, &conf) != 0)
         return BLRCHOL_FAILED;
     const int bound_cpus = placement_bound_cpus();
-    mpi_polling_start(bound_cpus > 0 && bound_cpus < (int)starpu_cpu_worker_get_count() + 1);
+    mpi_polling_start(polling, bound_cpus > 0 && bound_cpus < (int)starpu_cpu_worker_get_count() + 1);
     initialised = 1;
     return BLRCHOL_OK;
 }
+
+int blrchol_init(int *argc, char ***argv) { return blrchol_init_with(argc, argv, NULL); }
 
 void blrchol_configure_malloc(void) { process_memory_configure_malloc(); }
 

@@ -1,29 +1,19 @@
 /*
  * mpi_polling.c: StarPU-MPI's progress thread takes naps when it has no
- * core of its own.
+ * core of its own (measurements: docs/design/placement-and-polling.md).
  *
- * StarPU-MPI 1.3's progress thread ("MPI") loops on MPI_Test for as long
- * as a request or a posted receive is pending, which during a
- * factorisation is always: it needs a core.  When the rank has no core
- * beyond its workers' (ranks x (workers + 1) > cores), it takes half of a
- * worker's: measured on 2 cores, 2 ranks x 1 worker, each MPI thread at
- * ~50% of a core, the factorisation of the default problem 7.2 s against
- * 3.6 s on 1 rank x 2 workers (whose MPI thread has nothing to wait for
- * and sleeps).  StarPU 1.3 has no setting for it, so blrchol defines
- * MPI_Test (the MPI profiling interface: the real call is PMPI_Test) and,
- * on that thread only, after a test that completes nothing while nothing
- * has completed for IDLE_NS, sleeps: naps double from NAP_MIN_NS up to
- * NAP_MAX_NS, and any completion ends them.  The test for an incoming
- * message's envelope runs with StarPU-MPI's progress lock held, which
- * submitting a request takes too, so a nap there can delay a submission;
- * measured all the same (default problem, 2 ranks x 1 worker on 2 cores):
- * factorisation 4.14 s with 250 us naps on both tests, 5.05 s with naps
- * kept to 50 us on the envelope's, 6.8 s spinning.  Naps of 1 ms doubled
- * the latency-bound solve (0.33 -> 0.66 s).
+ * StarPU-MPI 1.3's progress thread loops on MPI_Test while any request is
+ * pending, which during a factorisation is always: when the rank has no
+ * core beyond its workers', it takes half of a worker's, and StarPU 1.3
+ * has no setting for it.  So blrchol defines MPI_Test (the profiling
+ * interface: the real call is PMPI_Test) and, on that thread only, after a
+ * test that completes nothing while nothing completed for IDLE_NS, sleeps:
+ * naps double from NAP_MIN_NS to NAP_MAX_NS, and any completion ends them.
  *
- * Only where the thread is bound with its rank's workers: with the ranks
- * left unbound (more ranks than cores), napping made things worse, 3 and 4
- * ranks on 2 cores factorising in 7.1-10.8 s instead of 4.7-6.4 s.
+ * NAP_MAX_NS is short because the envelope test runs under StarPU-MPI's
+ * progress lock, which submissions take too, and because the solve is
+ * latency-bound.  Naps only where the thread is bound with its rank's
+ * workers: with ranks left unbound, the kernel's scheduling does better.
  *
  * The symbol interposes when the program is linked with libblrchol before
  * the MPI library (the command, and pkg-config's order); otherwise MPI's
@@ -34,7 +24,6 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -87,25 +76,20 @@ int MPI_Test(MPI_Request *request, int *flag, MPI_Status *status)
     return result;
 }
 
-/* 1 nap, 0 spin, -1 auto, -2 not a value. */
-static int asked_mode(void)
+int mpi_polling_parse(const char *text, mpi_polling_mode_t *mode)
 {
-    const char *asked = getenv("BLRCHOL_MPI_POLLING");
-    if (!asked || strcmp(asked, "auto") == 0)
-        return -1;
-    if (strcmp(asked, "nap") == 0)
-        return 1;
-    if (strcmp(asked, "spin") == 0)
-        return 0;
-    return -2;
+    static const char *names[] = {[MPI_POLLING_AUTO] = "auto", [MPI_POLLING_NAP] = "nap", [MPI_POLLING_SPIN] = "spin"};
+    for (int m = 0; m < (int)(sizeof names / sizeof *names); m++)
+        if (strcmp(text, names[m]) == 0) {
+            *mode = (mpi_polling_mode_t)m;
+            return 0;
+        }
+    return -1;
 }
 
-int mpi_polling_check(void) { return asked_mode() == -2 ? -1 : 0; }
-
-void mpi_polling_start(int shares_a_bound_core)
+void mpi_polling_start(mpi_polling_mode_t mode, int shares_a_bound_core)
 {
-    const int mode = asked_mode();
-    atomic_store(&napping, mode >= 0 ? mode : shares_a_bound_core);
+    atomic_store(&napping, mode == MPI_POLLING_AUTO ? shares_a_bound_core : mode == MPI_POLLING_NAP);
 }
 
 int mpi_polling_napping(void) { return atomic_load(&napping); }

@@ -1,18 +1,15 @@
 /*
  * placement.c: which cores a rank's StarPU threads run on when several
- * ranks share a node.
+ * ranks share a node (measurements: docs/design/placement-and-polling.md).
  *
  * StarPU 1.3 binds CPU worker k to the k-th core of the whole machine and
  * its MPI thread to the next free one, whatever cores the launcher gave
  * the process (STARPU_WORKERS_GETBIND, which respects them, is off by
- * default until StarPU 1.4).  Every rank of a node then binds its workers
- * to the same first cores: measured on 2 cores, 2 ranks x 1 worker, both
- * workers on core 0 and both MPI threads on core 1, so the tile
- * compression, which sends nothing, took twice as long as unbound; on a
- * 32-core node with 8 ranks x 3 workers, 24 workers would share 3 cores.
+ * default until StarPU 1.4): every rank of a node binds its workers to the
+ * same first cores, and they take turns on them.
  *
  * So, unless the user set one of StarPU's binding variables, or asked for
- * StarPU's own binding (BLRCHOL_BINDING=starpu):
+ * StarPU's own binding (PLACEMENT_STARPU):
  * - one rank on the node: StarPU's binding, the machine is the rank's
  *   (but for its MPI thread when the workers take every CPU: below);
  * - ranks whose CPU sets (what the launcher allowed) are disjoint:
@@ -161,12 +158,16 @@ static cpu_set_t *node_cpu_sets(MPI_Comm comm, const cpu_set_t *mine, int *ranks
     return sets;
 }
 
-int placement_configure(MPI_Comm comm)
+int placement_parse(const char *text, placement_binding_t *binding)
 {
-    const char *asked = getenv("BLRCHOL_BINDING");
-    const int starpu_asked = asked && strcmp(asked, "starpu") == 0;
-    if (asked && !starpu_asked && strcmp(asked, "auto") != 0)
+    if (strcmp(text, "auto") != 0 && strcmp(text, "starpu") != 0)
         return -1;
+    *binding = strcmp(text, "auto") == 0 ? PLACEMENT_AUTO : PLACEMENT_STARPU;
+    return 0;
+}
+
+void placement_configure(MPI_Comm comm, placement_binding_t binding)
+{
     cpu_set_t mine;
     CPU_ZERO(&mine);
     if (sched_getaffinity(0, sizeof mine, &mine) != 0)
@@ -177,7 +178,7 @@ int placement_configure(MPI_Comm comm)
 
     if (user_binds())
         placement = "user";
-    else if (starpu_asked)
+    else if (binding == PLACEMENT_STARPU)
         placement = "starpu";
     else if (ranks_here == 1) {
         placement = "starpu";
@@ -188,7 +189,6 @@ int placement_configure(MPI_Comm comm)
     else
         placement = choose(sets, ranks_here, me);
     free(sets);
-    return 0;
 }
 
 const char *placement_name(void) { return placement; }

@@ -8,11 +8,15 @@
 
 #include <mpi.h>
 
+/* Cores of each rank's own (placement.c), or StarPU's own binding. */
+typedef enum { PLACEMENT_AUTO, PLACEMENT_STARPU } placement_binding_t;
+
+/* "auto" or "starpu" into *binding; -1 for any other text. */
+int placement_parse(const char *text, placement_binding_t *binding);
 /* Before StarPU starts, on every rank of comm together: set StarPU's
- * binding variables for this rank's place on its node.  BLRCHOL_BINDING
- * in the environment: "auto" (default) or "starpu" (StarPU's own binding);
- * -1 for any other value. */
-int placement_configure(MPI_Comm comm);
+ * binding variables for this rank's place on its node, as `binding` asks
+ * (unless a STARPU_* binding variable is set: the user's choice). */
+void placement_configure(MPI_Comm comm, placement_binding_t binding);
 /* What was decided: "starpu", "user" (a STARPU_* binding variable is set),
  * "launcher", "split" or "none" (placement.c). */
 const char *placement_name(void);

@@ -1,31 +1,22 @@
 /*
  * process_memory.c: what keeps a rank's resident memory close to what the
- * tile allocator counts (memctl bounds only the latter).
+ * tile allocator counts (memctl bounds only the latter); the measurements
+ * are in docs/design/process-memory.md.
  *
- * Task descriptors.  Every rank submits the whole sequential task flow
- * up front, and StarPU keeps a descriptor (task, job, dependency lists:
- * 1.7 to 2.5 KB measured) for every task submitted and not finished: the
- * ~nt^3/6 tasks of a factorisation at once unless submission is held
- * back.  Measured (1 rank x 2 workers, --eps 1e-6): at n = 30000 (nt 59,
- * 36 000 tasks) peak RSS 439 MiB for 299 MiB of tiles, at n = 60000
- * (nt 118, 280 000 tasks) 1462 MiB for 763 MiB; the gap grows as nt^3
- * and no allocator of ours sees it.  StarPU 1.3 blocks starpu_task_submit
- * while more than STARPU_LIMIT_MAX_SUBMITTED_TASKS tasks are pending,
- * until they are down to STARPU_LIMIT_MIN_SUBMITTED_TASKS (src/core/task.c;
- * never from a callback, and blrchol submits from the main thread only).
- * This cannot deadlock across ranks: the rank furthest behind in the
- * common task order has every input of its pending tasks sent (its peers
- * passed those tasks) and so drains its window, as with memctl's blocking.
- * 10 000 pending tasks (~20 MiB) still look well ahead: several panel
- * steps at nt = 59, half of the first one at nt = 196.
+ * Task descriptors.  Every rank submits the whole task flow up front, and
+ * StarPU keeps a descriptor (~2 KB) for every task submitted and not
+ * finished: ~nt^3/6 of them at once, a gap no allocator of ours sees.
+ * StarPU 1.3 blocks starpu_task_submit while more than
+ * STARPU_LIMIT_MAX_SUBMITTED_TASKS are pending, until they are down to
+ * STARPU_LIMIT_MIN_SUBMITTED_TASKS (blrchol submits from the main thread
+ * only, never from a callback).  This cannot deadlock across ranks: the
+ * rank furthest behind in the common task order has every input of its
+ * pending tasks sent, so it drains its window, as with memctl's blocking.
  *
- * Malloc arenas.  glibc gives threads that contend for malloc arenas of
- * their own; a tile freed into one arena leaves a hole the workers using
- * another cannot fill, and as ranks grow during the factorisation the
- * arenas' free space piles up (45 MiB at n = 30000).  One arena shares
- * the holes; tile buffers are tens of KB, so the arena's lock is taken a
- * few thousand times a second at most.  With both: 358 MiB at n = 30000,
- * 856 MiB at n = 60000 (RSS at start 20 MiB; bench/process-memory).
+ * Malloc arenas.  glibc gives contending threads arenas of their own; a
+ * tile freed into one leaves a hole workers on another cannot fill, and
+ * the holes pile up as ranks grow.  One arena shares them; tile buffers
+ * are tens of KB, so its lock is rarely taken.
  */
 #include "runtime/process_memory.h"
 
@@ -44,16 +35,12 @@ void process_memory_configure_malloc(void)
 #endif
 }
 
-void process_memory_configure(void)
+void process_memory_configure(long window)
 {
     process_memory_configure_malloc();
     /* StarPU's own variables, when the user set them, decide; StarPU
      * refuses negative values, so "no limit" is leaving them unset. */
-    if (getenv("STARPU_LIMIT_MAX_SUBMITTED_TASKS"))
-        return;
-    const char *text = getenv("BLRCHOL_TASK_WINDOW");
-    long window = text ? atol(text) : BLRCHOL_TASK_WINDOW;
-    if (window <= 0)
+    if (getenv("STARPU_LIMIT_MAX_SUBMITTED_TASKS") || window <= 0)
         return;
     char max[32], min[32];
     snprintf(max, sizeof max, "%ld", window);

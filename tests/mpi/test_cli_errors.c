@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "include/blrchol.h"
 #include "tests/support.h"
 
 Test(cli, unknown_option, .timeout = 60) { expect_usage_error(1, "--frobnicate", "unknown option '--frobnicate'"); }
@@ -13,6 +14,10 @@ Test(cli, nb_below_one, .timeout = 60) { expect_usage_error(1, "--nb -3", "--nb 
 Test(cli, missing_value, .timeout = 60) { expect_usage_error(1, "--eps", "missing value for option"); }
 Test(cli, bad_eps, .timeout = 60) { expect_usage_error(1, "--eps 2", "--eps must be a number in (0, 1)"); }
 Test(cli, bad_task_window, .timeout = 60) { expect_usage_error(1, "--task-window -5", "--task-window must be a non-negative integer"); }
+Test(cli, mem_low_above_mem_high, .timeout = 60)
+{
+    expect_usage_error(1, "--mem-high 10M --mem-low 20M", "--mem-low 20M is above --mem-high 10M");
+}
 Test(cli, grid_rows_not_dividing, .timeout = 60) { expect_usage_error(3, "-n 2000 -P 2", "does not divide the 3 ranks"); }
 Test(cli, more_ranks_than_tiles, .timeout = 60) { expect_usage_error(4, "-n 100 --nb 100", "4 ranks for only 1 tiles"); }
 Test(cli, not_positive_definite, .timeout = 120)
@@ -29,5 +34,13 @@ Test(cli, help_lists_every_option, .timeout = 60)
                              "--growth-margin", "--no-memctl", "--no-step-sync", "--trace", "--solution", "--diagonal-shift"};
     for (size_t k = 0; k < sizeof options / sizeof options[0]; k++)
         cr_assert(strstr(output, options[k]), "--help does not mention %s", options[k]);
+    free(output);
+}
+
+Test(cli, version_is_the_header_version, .timeout = 60)
+{
+    char *output = NULL;
+    cr_assert_eq(run_blrchol(1, "--version", &output), 0);
+    cr_assert(strstr(output, "blrchol " BLRCHOL_VERSION "\n"), "%s", output);
     free(output);
 }

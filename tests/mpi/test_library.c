@@ -4,6 +4,9 @@
  * solution the command gives with its built-in kernel of the same formula
  * (docs/design/reference-matrices.md, laplace on the Fibonacci sphere) for the same b, the
  * unit potential (--rhs constant); and
+ * the explicit runtime options of
+ * blrchol_init_with must win over the BLRCHOL_* variables, which apply
+ * when none is given; and
  * `make install` must give a header, libraries and a pkg-config file with
  * which the example builds and runs.
  */
@@ -106,4 +109,48 @@ Test(library, installed_with_pkg_config_the_example_builds_and_runs, .timeout = 
     free(output);
     snprintf(command, sizeof command, "rm -rf %s", prefix);
     shell(command);
+}
+
+/* The runtime options in force, from the JSON of a small run of the
+ * command (which hands --task-window, --binding and --mpi-polling to
+ * blrchol_init_with) under the BLRCHOL_* variables of `environment`. */
+static char *runtime_in_force(const char *environment, const char *options)
+{
+    char json_path[64], command[1024];
+    temp_path(json_path, sizeof json_path, ".json");
+    snprintf(command, sizeof command, "%s ./blrchol -n 1000 --nb 250 --quiet --json %s %s", environment, json_path,
+             options);
+    char *output = NULL;
+    cr_assert_eq(run_mpi(2, command, &output), 0, "%s:\n%s", command, output);
+    free(output);
+    char *json = slurp(json_path);
+    unlink(json_path);
+    cr_assert_not_null(json, "no JSON from %s", command);
+    return json;
+}
+
+#define ENVIRONMENT "-x BLRCHOL_TASK_WINDOW=500 -x BLRCHOL_BINDING=starpu -x BLRCHOL_MPI_POLLING=nap"
+
+Test(library, runtime_options_fall_back_to_the_environment, .timeout = 120)
+{
+    char *json = runtime_in_force(ENVIRONMENT, "");
+    cr_assert_eq(json_number(json, "task_window"), 500, "%s", json);
+    cr_assert(json_has_string(json, "binding", "starpu"), "%s", json);
+    cr_assert(json_has_string(json, "mpi_polling", "nap"), "%s", json);
+    free(json);
+}
+
+Test(library, explicit_runtime_options_win_over_the_environment, .timeout = 120)
+{
+    char *json = runtime_in_force(ENVIRONMENT, "--task-window 700 --binding auto --mpi-polling spin");
+    cr_assert_eq(json_number(json, "task_window"), 700, "%s", json);
+    cr_assert(!json_has_string(json, "binding", "starpu") && !json_has_string(json, "binding", "user"), "%s", json);
+    cr_assert(json_has_string(json, "mpi_polling", "spin"), "%s", json);
+    free(json);
+
+    json = runtime_in_force("-x BLRCHOL_BINDING=auto -x BLRCHOL_MPI_POLLING=spin",
+                            "--binding starpu --mpi-polling nap");
+    cr_assert(json_has_string(json, "binding", "starpu"), "%s", json);
+    cr_assert(json_has_string(json, "mpi_polling", "nap"), "%s", json);
+    free(json);
 }
