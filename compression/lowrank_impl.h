@@ -41,6 +41,41 @@ static inline int lr_truncation_rank(const double *s, int p, double tol)
 static inline void *lr_workspace(size_t count, size_t size) { return malloc((count ? count : 1) * size); }
 #define LR_WORKSPACE(type, count) ((type *)lr_workspace((size_t)(count), sizeof(type)))
 
+/*
+ * One workspace block cut into named arrays.  A layout function fills a
+ * struct of pointers by calling lr_carve for each array; lr_arena_alloc
+ * runs it once on no block to measure, allocates, and runs it again to
+ * carve: the sizes are written once, and one free releases everything.
+ */
+typedef struct lr_arena {
+    char *base;   /* NULL while measuring */
+    size_t used;
+} lr_arena_t;
+typedef void lr_layout_fn(void *ws, lr_arena_t *arena);
+
+/* The next array of count elements of `size` bytes, 16-byte aligned like
+ * malloc's blocks (NULL while measuring). */
+static inline void *lr_carve(lr_arena_t *arena, size_t count, size_t size)
+{
+    void *array = arena->base ? arena->base + arena->used : NULL;
+    arena->used += (count * size + 15) & ~(size_t)15;
+    return array;
+}
+
+/* The block laid out by `layout` in ws (whose pointers it sets), or NULL
+ * when malloc refuses.  The caller frees the returned block. */
+static inline void *lr_arena_alloc(lr_layout_fn *layout, void *ws)
+{
+    lr_arena_t arena = {NULL, 0};
+    layout(ws, &arena);
+    arena.base = lr_workspace(arena.used, 1);
+    if (arena.base) {
+        arena.used = 0;
+        layout(ws, &arena);
+    }
+    return arena.base;
+}
+
 /* Truncate the product A B^* at tol into t (t->m x t->n), A m x k and B n x k
  * with leading dimensions m and n; A and B are destroyed.  When the
  * truncated rank passes lr_max_lowrank, t is left untouched and *too_big is
@@ -49,6 +84,17 @@ static inline void *lr_workspace(size_t count, size_t size) { return malloc((cou
  * 0, -1 (no memory; t unchanged) or LR_LAPACK_FAILED. */
 int NAME(lr_recompress_factors)(tile_t *t, int k, scalar_t *a, scalar_t *b, double tol, int conj,
                                 int *too_big);
+
+/* out (m x n, leading dimension ld) <- the tile t, dense or low-rank
+ * (compression/t_tile_expand.c). */
+void NAME(lr_expand)(const tile_t *t, int conj, scalar_t *out, int ld);
+
+/* out(i, l) <- YH(l, i)^* s_l for i < rows, l < r (out: leading dimension
+ * ldout; YH: ldyh): the V factor (YH_r)^* S_r of a truncated SVD
+ * W S YH, so that W_r (YH_r^* S_r)^* = W_r S_r YH_r and U = W_r stays
+ * orthonormal (svd_form). */
+void NAME(lr_scaled_adjoint)(int rows, int r, const scalar_t *yh, int ldyh, const double *s, int conj,
+                             scalar_t *out, int ldout);
 
 /* Make t dense and copy the m x n array d (leading dimension m) into it.
  * d must not be t's own storage.  0 or -1 (t unchanged). */

@@ -9,6 +9,7 @@
 
 #include "common/precision.h"
 #include "common/blas.h"
+#include "common/minmax.h"
 #include "compression/lowrank.h"
 #include "compression/lowrank_impl.h"
 
@@ -32,55 +33,59 @@
 #define ACA_TRUNCATE_FRACTION 0.8
 #define ACA_SMALL_CROSSES 2
 
-static inline int min_int(int a, int b) { return a < b ? a : b; }
+/* The workspace of compress_array: a copy of the array (gesdd destroys
+ * its input) and its thin SVD W S ZH, p = min(m, n). */
+struct svd_ws {
+    int m, n, p;
+    scalar_t *a, *w, *zh;
+    double *s;
+};
+
+static void svd_layout(void *p, lr_arena_t *arena)
+{
+    struct svd_ws *ws = p;
+    const size_t m = ws->m, n = ws->n, q = ws->p;
+    ws->a = lr_carve(arena, m * n, sizeof(scalar_t));
+    ws->w = lr_carve(arena, m * q, sizeof(scalar_t));
+    ws->zh = lr_carve(arena, q * n, sizeof(scalar_t));
+    ws->s = lr_carve(arena, q, sizeof(double));
+}
+
+/* t <- W_r (ZH_r^* S_r)^*, in svd_form. */
+static int write_truncated_svd(tile_t *t, const struct svd_ws *ws, int r, int conj)
+{
+    if (tile_resize_lowrank(t, r, 0) != 0)
+        return -1;
+    lapack_copy(ws->m, r, ws->w, ws->m, t->u, ws->m);
+    NAME(lr_scaled_adjoint)(ws->n, r, ws->zh, ws->p, ws->s, conj, t->v, ws->n);
+    t->svd_form = 1;
+    return 0;
+}
 
 /*
  * Compress the m x n array d (leading dimension m, not modified) into t by a
  * thin SVD d = W S Z^H: T ~ W_r (S_r Z_r^H), and V'^* = S_r ZH_r gives
  * V' = ZH_r^H S_r (conj = 1) or ZH_r^T S_r (conj = 0), in svd_form.  When
- * the truncated rank is too big, t is not touched and *stays_dense is set.  d may be t's own dense
- * storage: it is only read before t is resized.
+ * the truncated rank is too big, t is not touched and *stays_dense is set.
+ * d may be t's own dense storage: it is only read before t is resized.
  */
 static int compress_array(tile_t *t, const scalar_t *d, double tol, int conj, int *stays_dense)
 {
-    const int m = t->m, n = t->n, p = min_int(m, n);
+    struct svd_ws ws = {.m = t->m, .n = t->n, .p = min_int(t->m, t->n)};
     *stays_dense = 0;
-    if (p == 0)
+    if (ws.p == 0)
         return tile_resize_lowrank(t, 0, 0);
-    scalar_t *a = LR_WORKSPACE(scalar_t, (size_t)m * n);
-    scalar_t *w = LR_WORKSPACE(scalar_t, (size_t)m * p);
-    scalar_t *zh = LR_WORKSPACE(scalar_t, (size_t)p * n);
-    double *s = LR_WORKSPACE(double, p);
-    int status = -1;
-    if (!a || !w || !zh || !s)
-        goto done;
-    memcpy(a, d, (size_t)m * n * sizeof(scalar_t));   /* gesdd destroys its input */
-    status = LR_LAPACK_FAILED;
-    if (lapack_svd(m, n, a, m, s, w, m, zh, p) != 0)
-        goto done;
-    const int r = lr_truncation_rank(s, p, tol);
-    if (r > lr_max_lowrank(m, n)) {
-        *stays_dense = 1;
-        status = 0;
-        goto done;
+    void *block = lr_arena_alloc(svd_layout, &ws);
+    if (!block)
+        return -1;
+    int status = LR_LAPACK_FAILED;
+    memcpy(ws.a, d, (size_t)ws.m * ws.n * sizeof(scalar_t));
+    if (lapack_svd(ws.m, ws.n, ws.a, ws.m, ws.s, ws.w, ws.m, ws.zh, ws.p) == 0) {
+        const int r = lr_truncation_rank(ws.s, ws.p, tol);
+        *stays_dense = r > lr_max_lowrank(ws.m, ws.n);
+        status = *stays_dense ? 0 : write_truncated_svd(t, &ws, r, conj);
     }
-    status = -1;
-    if (tile_resize_lowrank(t, r, 0) != 0)
-        goto done;
-    scalar_t *u = t->u, *v = t->v;
-    for (int l = 0; l < r; l++) {
-        for (int i = 0; i < m; i++)
-            u[i + (size_t)l * m] = w[i + (size_t)l * m];
-        for (int j = 0; j < n; j++)
-            v[j + (size_t)l * n] = SCALAR_STAR(zh[l + (size_t)j * p], conj) * s[l];
-    }
-    t->svd_form = 1;
-    status = 0;
-done:
-    free(a);
-    free(w);
-    free(zh);
-    free(s);
+    free(block);
     return status;
 }
 
@@ -128,6 +133,50 @@ static int argmax_abs(int len, const scalar_t *x, const unsigned char *skip)
     return best;
 }
 
+/* The crosses of ACA so far: S_k = U V^T, U m x k and V n x k (room for
+ * kmax), the residual row being computed, the rows already used. */
+struct aca {
+    int m, n, kmax, k;
+    scalar_t *u, *v, *row;
+    unsigned char *used;
+};
+
+static void aca_layout(void *p, lr_arena_t *arena)
+{
+    struct aca *aca = p;
+    const size_t m = aca->m, n = aca->n, kmax = aca->kmax;
+    aca->u = lr_carve(arena, m * kmax, sizeof(scalar_t));
+    aca->v = lr_carve(arena, n * kmax, sizeof(scalar_t));
+    aca->row = lr_carve(arena, n, sizeof(scalar_t));
+    aca->used = lr_carve(arena, m, 1);
+}
+
+/* The next cross from row i: v_k = r / r_j from the residual row r, and
+ * u_k = the residual column j.  0 when the residual row vanishes or the
+ * rank reached kmax (ACA stalls), else 1. */
+static int aca_add_cross(struct aca *aca, int i, lr_assemble_fn assemble, void *ctx)
+{
+    const int m = aca->m, n = aca->n, k = aca->k;
+    scalar_t *uk = aca->u + (size_t)k * m, *vk = aca->v + (size_t)k * n, *row = aca->row;
+    assemble(ctx, i, 1, 0, n, row, 1);
+    aca->used[i] = 1;
+    /* row -= V U(i, :)^T.  gemm with one column rather than gemv: the
+     * complex gemv of OpenBLAS 0.3.21 (Debian 12) reads past its vectors
+     * (OpenBLAS issues 4013, 5000) and strided vectors are its worst case. */
+    blas_gemm(CblasNoTrans, CblasTrans, n, 1, k, -1.0, aca->v, n, aca->u + i, m, 1.0, row, n);
+    const int j = argmax_abs(n, row, NULL);
+    const scalar_t pivot = row[j];
+    if (pivot == 0 || k == aca->kmax)
+        return 0;
+    const scalar_t inv = 1.0 / pivot;
+    for (int c = 0; c < n; c++)
+        vk[c] = row[c] * inv;
+    assemble(ctx, 0, m, j, 1, uk, m);
+    blas_gemm(CblasNoTrans, CblasTrans, m, 1, k, -1.0, aca->u, m, aca->v + j, n, 1.0, uk, m);
+    aca->k++;
+    return 1;
+}
+
 /*
  * ACA with partial pivoting builds T ~ S_k = sum_l u_l v_l^T from rows and
  * columns only:
@@ -135,77 +184,61 @@ static int argmax_abs(int len, const scalar_t *x, const unsigned char *skip)
  *   pivot column j = argmax |r_j|, v_k = r / r_j,
  *   column j of the residual: u_k = T(:, j) - sum_l U(:, l) V(j, l),
  *   next row = argmax |u_k(i)| among the rows not used yet.
- * It stalls when a residual row is exactly zero while other rows remain (it
- * cannot tell whether the rest of the tile is zero) or when its rank
- * reaches min(m, n) / 2 without converging (a tile that does not compress,
- * or a tolerance below what ACA can resolve); then the tile is assembled
- * and compressed by SVD, which decides correctly in both cases.
+ * 1 when converged (ACA_SMALL_CROSSES successive crosses under cross_tol),
+ * 0 when it stalls: a residual row exactly zero while other rows remain
+ * (it cannot tell whether the rest of the tile is zero), or the rank at
+ * kmax without converging (a tile that does not compress, or a tolerance
+ * below what ACA can resolve).
  */
-int NAME(lr_compress_aca)(tile_t *t, lr_assemble_fn assemble, void *ctx, double tol, int conj)
+static int aca_run(struct aca *aca, lr_assemble_fn assemble, void *ctx, double cross_tol)
 {
-    const int m = t->m, n = t->n, kmax = lr_max_lowrank(m, n);
-    if (kmax == 0)   /* a row or column vector, or empty: nothing to gain */
-        return NAME(lr_compress_svd)(t, assemble, ctx, tol, conj);
-
-    scalar_t *u = LR_WORKSPACE(scalar_t, (size_t)m * kmax);
-    scalar_t *v = LR_WORKSPACE(scalar_t, (size_t)n * kmax);
-    scalar_t *row = LR_WORKSPACE(scalar_t, n);
-    unsigned char *used = calloc((size_t)m, 1);
-    int status = -1, converged = 0, k = 0;
-    if (!u || !v || !row || !used)
-        goto done;
-
-    const double cross_tol = ACA_CROSS_FRACTION * (tol > 0 ? tol : 0.0);
     int i = 0, small = 0;
-    for (;;) {
-        scalar_t *uk = u + (size_t)k * m, *vk = v + (size_t)k * n;
-        assemble(ctx, i, 1, 0, n, row, 1);
-        used[i] = 1;
-        /* row -= V U(i, :)^T.  gemm with one column rather than gemv: the
-         * complex gemv of OpenBLAS 0.3.21 (Debian 12) reads past its vectors
-         * (OpenBLAS issues 4013, 5000) and strided vectors are its worst case. */
-        blas_gemm(CblasNoTrans, CblasTrans, n, 1, k, -1.0, v, n, u + i, m, 1.0, row, n);
-        const int j = argmax_abs(n, row, NULL);
-        const scalar_t pivot = row[j];
-        if (pivot == 0 || k == kmax)
-            break;   /* stalled: fall back below */
-        const scalar_t inv = 1.0 / pivot;
-        for (int c = 0; c < n; c++)
-            vk[c] = row[c] * inv;
-        assemble(ctx, 0, m, j, 1, uk, m);
-        blas_gemm(CblasNoTrans, CblasTrans, m, 1, k, -1.0, u, m, v + j, n, 1.0, uk, m);
-        k++;
-        const double cross = lapack_norm_fro(m, 1, uk, m) * lapack_norm_fro(n, 1, vk, n);
+    while (aca_add_cross(aca, i, assemble, ctx)) {
+        const scalar_t *uk = aca->u + (size_t)(aca->k - 1) * aca->m, *vk = aca->v + (size_t)(aca->k - 1) * aca->n;
+        const double cross = lapack_norm_fro(aca->m, 1, uk, aca->m) * lapack_norm_fro(aca->n, 1, vk, aca->n);
         small = cross <= cross_tol ? small + 1 : 0;
-        if (small == ACA_SMALL_CROSSES) {
-            converged = 1;
-            break;
-        }
+        if (small == ACA_SMALL_CROSSES)
+            return 1;
         /* The largest entry of the new column points at the row the
          * approximation knows least; any unused row will do when that
          * column vanishes on all of them. */
-        i = argmax_abs(m, uk, used);
+        i = argmax_abs(aca->m, uk, aca->used);
         if (i < 0)
-            break;   /* every row used: cannot happen below kmax < m */
+            return 0;   /* every row used: cannot happen below kmax < m */
     }
+    return 0;
+}
 
-    if (!converged) {
-        status = NAME(lr_compress_svd)(t, assemble, ctx, tol, conj);
-        goto done;
-    }
-    /* T ~ U V^T.  A Hermitian tile is stored U V^H: V' = conj(V). */
+/* t <- the recompression of the crosses U V^T.  A Hermitian tile is
+ * stored U V^H: V' = conj(V). */
+static int recompress_crosses(tile_t *t, struct aca *aca, double tol, int conj, int *too_big)
+{
     if (SCALAR_IS_COMPLEX && conj)
-        for (size_t c = 0; c < (size_t)n * k; c++)
-            v[c] = SCALAR_CONJ(v[c]);
-    int too_big = 0;
-    status = NAME(lr_recompress_factors)(t, k, u, v, ACA_TRUNCATE_FRACTION * tol, conj, &too_big);
+        for (size_t c = 0; c < (size_t)aca->n * aca->k; c++)
+            aca->v[c] = SCALAR_CONJ(aca->v[c]);
+    return NAME(lr_recompress_factors)(t, aca->k, aca->u, aca->v, ACA_TRUNCATE_FRACTION * tol, conj, too_big);
+}
+
+/* ACA (aca_run), then the recompression of its crosses.  When ACA stalls,
+ * the tile is assembled and compressed by SVD, which decides correctly
+ * whether it is zero or does not compress. */
+int NAME(lr_compress_aca)(tile_t *t, lr_assemble_fn assemble, void *ctx, double tol, int conj)
+{
+    struct aca aca = {.m = t->m, .n = t->n, .kmax = lr_max_lowrank(t->m, t->n)};
+    if (aca.kmax == 0)   /* a row or column vector, or empty: nothing to gain */
+        return NAME(lr_compress_svd)(t, assemble, ctx, tol, conj);
+    void *block = lr_arena_alloc(aca_layout, &aca);
+    if (!block)
+        return -1;
+    memset(aca.used, 0, (size_t)aca.m);
+    int status, too_big = 0;
+    if (aca_run(&aca, assemble, ctx, ACA_CROSS_FRACTION * (tol > 0 ? tol : 0.0)))
+        status = recompress_crosses(t, &aca, tol, conj, &too_big);
+    else
+        status = NAME(lr_compress_svd)(t, assemble, ctx, tol, conj);
     /* k <= kmax, so the recompressed rank cannot pass it; stay safe anyway. */
     if (status == 0 && too_big)
         status = NAME(lr_compress_svd)(t, assemble, ctx, tol, conj);
-done:
-    free(u);
-    free(v);
-    free(row);
-    free(used);
+    free(block);
     return status;
 }

@@ -12,10 +12,9 @@
 
 #include "common/precision.h"
 #include "common/blas.h"
+#include "common/minmax.h"
 #include "compression/lowrank.h"
 #include "compression/lowrank_impl.h"
-
-static inline int min_int(int a, int b) { return a < b ? a : b; }
 
 /* R (the k x k upper triangle left by the QR in a, leading dimension lda)
  * into r (leading dimension k) with explicit zeros below the diagonal, so
@@ -30,20 +29,130 @@ static void copy_upper(int k, const scalar_t *a, int lda, scalar_t *r)
     }
 }
 
-/* out (rows x r, leading dimension rows) <- [top; 0]: the k x r block top
- * (leading dimension ldtop) over zeros, so that applying an m x m Q to it
- * gives Q's first k columns times top.  With `star`, top is given
- * transposed (r x k) and its (conjugate) transpose is taken. */
-static void pad_below(int rows, int r, int k, const scalar_t *top, int ldtop, int star, int conj,
-                      scalar_t *out)
+/* Rows k..rows-1 of out (rows x cols, leading dimension rows) <- 0: the
+ * padding [top; 0] that lets an m x m Q act on a k-row block. */
+static void zero_below(int rows, int cols, int k, scalar_t *out)
 {
-    for (int l = 0; l < r; l++) {
-        scalar_t *col = out + (size_t)l * rows;
-        for (int i = 0; i < k; i++)
-            col[i] = star ? SCALAR_STAR(top[l + (size_t)i * ldtop], conj) : top[i + (size_t)l * ldtop];
+    for (int l = 0; l < cols; l++)
         for (int i = k; i < rows; i++)
-            col[i] = 0;
+            out[i + (size_t)l * rows] = 0;
+}
+
+void NAME(lr_scaled_adjoint)(int rows, int r, const scalar_t *yh, int ldyh, const double *s, int conj,
+                             scalar_t *out, int ldout)
+{
+    for (int l = 0; l < r; l++)
+        for (int i = 0; i < rows; i++)
+            out[i + (size_t)l * ldout] = SCALAR_STAR(yh[l + (size_t)i * ldyh], conj) * s[l];
+}
+
+/* out (m x k, leading dimension m) <- alpha x (leading dimension ldx). */
+static void copy_scaled(int m, int k, scalar_t alpha, const scalar_t *x, int ldx, scalar_t *out)
+{
+    for (int l = 0; l < k; l++)
+        for (int i = 0; i < m; i++)
+            out[i + (size_t)l * m] = alpha * x[i + (size_t)l * ldx];
+}
+
+/*
+ * One factor of A B^* (rows x k, destroyed) and its QR.  When k < rows the
+ * QR is taken: the reflectors stay in a with their block factor in wy, R
+ * (k x k) goes to r.  When k >= rows the factor is its own "R" (Q = I):
+ * a QR would only cost, and would not give a square R.
+ */
+struct factor_qr {
+    int rows, k, taken;
+    int kr;              /* rows of R: k when taken, else rows */
+    scalar_t *a, *wy, *r;
+};
+
+static struct factor_qr factor_qr_init(int rows, int k, scalar_t *a)
+{
+    const int taken = k < rows;
+    return (struct factor_qr){.rows = rows, .k = k, .taken = taken, .kr = taken ? k : rows, .a = a};
+}
+
+static const scalar_t *factor_r(const struct factor_qr *f) { return f->taken ? f->r : f->a; }
+static int factor_ld_r(const struct factor_qr *f) { return f->taken ? f->k : f->rows; }
+
+static int factor_qr_run(struct factor_qr *f)
+{
+    if (!f->taken)
+        return 0;
+    if (lapack_qr_wy(f->rows, f->k, f->a, f->rows, f->wy) != 0)
+        return LR_LAPACK_FAILED;
+    copy_upper(f->k, f->a, f->rows, f->r);
+    return 0;
+}
+
+/* out (rows x cols) <- Q [top; 0], top the kr x cols block already in
+ * out's first rows.  Q stays blocked reflectors: gemqrt fails only on
+ * invalid arguments, never on the data. */
+static int factor_apply_q(const struct factor_qr *f, int cols, scalar_t *out)
+{
+    zero_below(f->rows, cols, f->kr, out);
+    if (f->taken && lapack_apply_q(f->rows, cols, f->k, f->a, f->rows, f->wy, out, f->rows) != 0)
+        return LR_LAPACK_FAILED;
+    return 0;
+}
+
+/* The workspace of lr_recompress_factors: the two QRs, the core R_a R_b^*
+ * (ka x kb) and its SVD X S YH (p = min(ka, kb) singular values). */
+struct recompress_ws {
+    struct factor_qr a, b;
+    int p;
+    scalar_t *core, *x, *yh;
+    double *s;
+};
+
+static void factor_qr_layout(struct factor_qr *f, lr_arena_t *arena)
+{
+    const size_t kk = (size_t)f->k * f->k;
+    f->wy = f->taken ? lr_carve(arena, kk, sizeof(scalar_t)) : NULL;
+    f->r = f->taken ? lr_carve(arena, kk, sizeof(scalar_t)) : NULL;
+}
+
+static void recompress_layout(void *p, lr_arena_t *arena)
+{
+    struct recompress_ws *ws = p;
+    const size_t ka = ws->a.kr, kb = ws->b.kr;
+    factor_qr_layout(&ws->a, arena);
+    factor_qr_layout(&ws->b, arena);
+    ws->core = lr_carve(arena, ka * kb, sizeof(scalar_t));
+    ws->x = lr_carve(arena, ka * ws->p, sizeof(scalar_t));
+    ws->yh = lr_carve(arena, (size_t)ws->p * kb, sizeof(scalar_t));
+    ws->s = lr_carve(arena, ws->p, sizeof(double));
+}
+
+/* QR of both factors, SVD of the core R_a R_b^* = X S YH, and the rank
+ * that truncation at tol keeps. */
+static int truncated_core_svd(struct recompress_ws *ws, double tol, int conj, int *r)
+{
+    const int ka = ws->a.kr, kb = ws->b.kr;
+    if (factor_qr_run(&ws->a) != 0 || factor_qr_run(&ws->b) != 0)
+        return LR_LAPACK_FAILED;
+    blas_gemm(CblasNoTrans, blas_star(conj), ka, kb, ws->a.k, 1.0, factor_r(&ws->a), factor_ld_r(&ws->a),
+              factor_r(&ws->b), factor_ld_r(&ws->b), 0.0, ws->core, ka);
+    if (lapack_svd(ka, kb, ws->core, ka, ws->s, ws->x, ka, ws->yh, ws->p) != 0)
+        return LR_LAPACK_FAILED;
+    *r = lr_truncation_rank(ws->s, ws->p, tol);
+    return 0;
+}
+
+/* t <- U' V'^*, U' = Q_a [X_r; 0], V' = Q_b [(YH_r)^* S_r; 0], written
+ * straight into the tile's new storage. */
+static int write_recompressed(tile_t *t, const struct recompress_ws *ws, int r, int conj)
+{
+    if (tile_resize_lowrank(t, r, 0) != 0)
+        return -1;
+    if (r > 0) {
+        lapack_copy(ws->a.kr, r, ws->x, ws->a.kr, t->u, t->m);
+        NAME(lr_scaled_adjoint)(ws->b.kr, r, ws->yh, ws->p, ws->s, conj, t->v, t->n);
+        if (factor_apply_q(&ws->a, r, t->u) != 0 || factor_apply_q(&ws->b, r, t->v) != 0)
+            return LR_LAPACK_FAILED;
     }
+    t->svd_form = 1;
+    return 0;
 }
 
 /*
@@ -54,11 +163,9 @@ static void pad_below(int rows, int r, int k, const scalar_t *top, int ldtop, in
  *     conj = 1: Y_r^H Q_b^H = (Q_b Y_r)^H,        so V' = Q_b YH_r^H;
  *     conj = 0: Y_r^H Q_b^T = (Q_b conj(Y_r))^T,  so V' = Q_b YH_r^T;
  * in both cases V' = Q_b (YH_r)^*.  The singular values go into V
- * (U' = Q_a X_r, V' = Q_b (YH_r)^* S_r): the result is in svd_form.  Q_a
- * and Q_b stay as blocked reflectors and are applied to [X_r; 0] and
- * [(YH_r)^* S_r; 0] straight into the tile.
- * When k >= m, A is its own "R" (Q_a = I, ka = m): a QR would only cost and
- * would not give a square R; likewise for B.
+ * (U' = Q_a X_r, V' = Q_b (YH_r)^* S_r): the result is in svd_form.
+ * The tile is only touched once the rank is known to fit, so every
+ * failure before that leaves it as it was.
  */
 int NAME(lr_recompress_factors)(tile_t *t, int k, scalar_t *a, scalar_t *b, double tol, int conj,
                                 int *too_big)
@@ -68,74 +175,19 @@ int NAME(lr_recompress_factors)(tile_t *t, int k, scalar_t *a, scalar_t *b, doub
     if (k == 0 || m == 0 || n == 0)
         return tile_resize_lowrank(t, 0, 0);
 
-    const int qr_a = k < m, qr_b = k < n;
-    const int ka = qr_a ? k : m, kb = qr_b ? k : n, p = min_int(ka, kb);
-    const size_t kk = (size_t)k * k;
-    scalar_t *wy_a = qr_a ? LR_WORKSPACE(scalar_t, kk) : NULL;
-    scalar_t *wy_b = qr_b ? LR_WORKSPACE(scalar_t, kk) : NULL;
-    scalar_t *ra = qr_a ? LR_WORKSPACE(scalar_t, kk) : NULL;
-    scalar_t *rb = qr_b ? LR_WORKSPACE(scalar_t, kk) : NULL;
-    scalar_t *core = LR_WORKSPACE(scalar_t, (size_t)ka * kb);
-    scalar_t *x = LR_WORKSPACE(scalar_t, (size_t)ka * p);
-    scalar_t *yh = LR_WORKSPACE(scalar_t, (size_t)p * kb);
-    double *s = LR_WORKSPACE(double, p);
-    int status = -1;
-    if ((qr_a && (!wy_a || !ra)) || (qr_b && (!wy_b || !rb)) || !core || !x || !yh || !s)
-        goto done;
-
-    status = LR_LAPACK_FAILED;
-    if (qr_a) {
-        if (lapack_qr_wy(m, k, a, m, wy_a) != 0)
-            goto done;
-        copy_upper(k, a, m, ra);
+    struct recompress_ws ws = {.a = factor_qr_init(m, k, a), .b = factor_qr_init(n, k, b)};
+    ws.p = min_int(ws.a.kr, ws.b.kr);
+    void *block = lr_arena_alloc(recompress_layout, &ws);
+    if (!block)
+        return -1;
+    int r = 0, status = truncated_core_svd(&ws, tol, conj, &r);
+    if (status == 0) {
+        if (r > lr_max_lowrank(m, n))
+            *too_big = 1;
+        else
+            status = write_recompressed(t, &ws, r, conj);
     }
-    if (qr_b) {
-        if (lapack_qr_wy(n, k, b, n, wy_b) != 0)
-            goto done;
-        copy_upper(k, b, n, rb);
-    }
-    blas_gemm(CblasNoTrans, blas_star(conj), ka, kb, k, 1.0, qr_a ? ra : a, qr_a ? k : m,
-              qr_b ? rb : b, qr_b ? k : n, 0.0, core, ka);
-    if (lapack_svd(ka, kb, core, ka, s, x, ka, yh, p) != 0)
-        goto done;
-
-    const int r = lr_truncation_rank(s, p, tol);
-    if (r > lr_max_lowrank(m, n)) {
-        *too_big = 1;
-        status = 0;
-        goto done;
-    }
-    /* The singular values go into V: U stays orthonormal (svd_form). */
-    for (int i = 0; i < kb; i++)
-        for (int l = 0; l < r; l++)
-            yh[l + (size_t)i * p] *= s[l];
-
-    /* Only now touch the tile: every failure above left it as it was. */
-    status = -1;
-    if (tile_resize_lowrank(t, r, 0) != 0)
-        goto done;
-    /* gemqrt fails only on invalid arguments, never on the data. */
-    status = LR_LAPACK_FAILED;
-    if (r > 0) {
-        pad_below(m, r, ka, x, ka, 0, conj, t->u);
-        pad_below(n, r, kb, yh, p, 1, conj, t->v);
-        if (qr_a && lapack_apply_q(m, r, k, a, m, wy_a, t->u, m) != 0)
-            goto done;
-        if (qr_b && lapack_apply_q(n, r, k, b, n, wy_b, t->v, n) != 0)
-            goto done;
-    }
-    t->svd_form = 1;
-    status = 0;
-
-done:
-    free(wy_a);
-    free(wy_b);
-    free(ra);
-    free(rb);
-    free(core);
-    free(x);
-    free(yh);
-    free(s);
+    free(block);
     return status;
 }
 
@@ -148,17 +200,6 @@ int NAME(lr_store_dense)(tile_t *t, const scalar_t *d)
     return 0;
 }
 
-/* out (m x n, leading dimension m) <- the low-rank tile t. */
-static void expand_lowrank(const tile_t *t, int conj, scalar_t *out)
-{
-    if (t->rank == 0) {
-        memset(out, 0, (size_t)t->m * t->n * sizeof(scalar_t));
-        return;
-    }
-    blas_gemm(CblasNoTrans, blas_star(conj), t->m, t->n, t->rank, 1.0, t->u, t->m, t->v, t->n, 0.0,
-              out, t->m);
-}
-
 int NAME(lr_to_dense)(tile_t *t, int conj)
 {
     if (tile_is_dense(t))
@@ -167,7 +208,7 @@ int NAME(lr_to_dense)(tile_t *t, int conj)
     scalar_t *d = LR_WORKSPACE(scalar_t, (size_t)t->m * t->n);
     if (!d)
         return -1;
-    expand_lowrank(t, conj, d);
+    NAME(lr_expand)(t, conj, d, t->m);
     int status = NAME(lr_store_dense)(t, d);
     free(d);
     return status;
@@ -204,7 +245,7 @@ static int store_exact_sum(tile_t *c, int k, const scalar_t *x, int ldx, const s
     scalar_t *d = LR_WORKSPACE(scalar_t, (size_t)c->m * c->n);
     if (!d)
         return -1;
-    expand_lowrank(c, conj, d);
+    NAME(lr_expand)(c, conj, d, c->m);
     blas_gemm(CblasNoTrans, blas_star(conj), c->m, c->n, k, alpha, x, ldx, y, ldy, 1.0, d, c->m);
     int status = NAME(lr_store_dense)(c, d);
     free(d);
@@ -224,9 +265,7 @@ static int add_product_stacked(tile_t *c, int k, const scalar_t *x, int ldx, con
             memcpy(a, c->u, (size_t)m * kc * sizeof(scalar_t));
             memcpy(b, c->v, (size_t)n * kc * sizeof(scalar_t));
         }
-        for (int l = 0; l < k; l++)
-            for (int i = 0; i < m; i++)
-                a[i + (size_t)(kc + l) * m] = alpha * x[i + (size_t)l * ldx];
+        copy_scaled(m, k, alpha, x, ldx, a + (size_t)kc * m);
         lapack_copy(n, k, y, ldy, b + (size_t)kc * n, n);
         status = NAME(lr_recompress_factors)(c, kt, a, b, tol, conj, too_big);
     }
@@ -235,57 +274,77 @@ static int add_product_stacked(tile_t *c, int k, const scalar_t *x, int ldx, con
     return status;
 }
 
-/* Sum of |a_ij|^2 over an m x n array (leading dimension ld). */
-static double sum_abs2(int m, int n, const scalar_t *a, int ld)
+/* The part of tol that each dropped remainder of add_product_projected may
+ * cost (extend_basis): the truncation of the core gets the rest. */
+#define LR_REMAINDER_FRACTION 0.02
+
+/* The Euclidean norm of the vector v (length n). */
+static double vector_norm(int n, const scalar_t *v)
 {
     double sum = 0;
-    for (int j = 0; j < n; j++)
-        for (int i = 0; i < m; i++)
-            sum += SCALAR_ABS2(a[i + (size_t)j * ld]);
-    return sum;
+    for (int i = 0; i < n; i++)
+        sum += SCALAR_ABS2(v[i]);
+    return sqrt(sum);
 }
 
-/*
- * Extend the orthonormal basis b (rows x kb; kb may be 0) by what the
- * columns of r (rows x k, overwritten) add to it:
- *     r = b P + Q T + E,
- * with Q (rows x kn, returned in r's first kn columns) orthonormal and
- * orthogonal to b.  r multiplies f^* in the caller's sum (f: cols x k,
- * leading dimension ldf), and E is what may be dropped of it:
- *     ||E f^*||_F^2 = *dropped2 <= drop^2.
- * P (kb x k) and T (kn x k) are the rows 0..kb-1 and kb..kb+kn-1 of m
- * (leading dimension ldm >= kb + min(rows, k)).
- *
- * Block Gram-Schmidt, then a QR with column pivoting of the remainder,
- * r - b P = Q_full R P~^T, whose trailing rows are dropped while what they
- * cost, ||R(j:, :) P~^T f^*||_F, stays under drop: the remainder is usually
- * small and of low numerical rank, the product of two low-rank tiles lying
- * mostly in the spans C already has.  Q is then orthogonalised against b
- * once more (the second pass of "twice is enough", on an orthonormal block,
- * so whatever the conditioning of r) and re-factorised.
- * Workspace: tau min(rows, k), jpvt k, tail min(rows, k) + 1,
- * h min(rows, k) x cols, p2 kb x min(rows, k).
- */
-static int extend_basis(int rows, int kb, const scalar_t *b, int k, scalar_t *r, int cols, const scalar_t *f,
-                        int ldf, int conj, double drop, scalar_t *m, int ldm, int *kn_out, double *dropped2,
-                        scalar_t *tau, int *jpvt, double *tail, scalar_t *h, scalar_t *p2)
+/* extend_basis's scratch: tau min(rows, k), jpvt k, tail min(rows, k) + 1,
+ * h min(rows, k) x cols, p2 kb x min(rows, k). */
+struct basis_scratch {
+    scalar_t *tau, *h, *p2;
+    int *jpvt;
+    double *tail;
+};
+
+/* One basis and what extends it: b orthonormal (rows x kb; kb may be 0),
+ * the new columns r (rows x k, overwritten), their coordinates coef
+ * (leading dimension ldc >= kb + min(rows, k)); kn and dropped2 are
+ * extend_basis's results. */
+struct basis_extension {
+    int rows, kb, k;
+    const scalar_t *b;
+    scalar_t *r, *coef;
+    int ldc;
+    int kn;
+    double dropped2;
+};
+
+/* c (kb x cols, leading dimension ldc) <- b^H r and r <- r - b c: the
+ * component of r (rows x cols) in the span of the orthonormal b, taken out
+ * (one pass of block Gram-Schmidt). */
+static void project_out(int rows, int kb, const scalar_t *b, int cols, scalar_t *r, scalar_t *c, int ldc)
 {
-    if (kb > 0) {
-        blas_gemm(CblasConjTrans, CblasNoTrans, kb, k, rows, 1.0, b, rows, r, rows, 0.0, m, ldm);
-        blas_gemm(CblasNoTrans, CblasNoTrans, rows, k, kb, -1.0, b, rows, m, ldm, 1.0, r, rows);
-    }
+    if (kb == 0)
+        return;
+    blas_gemm(CblasConjTrans, CblasNoTrans, kb, cols, rows, 1.0, b, rows, r, rows, 0.0, c, ldc);
+    blas_gemm(CblasNoTrans, CblasNoTrans, rows, cols, kb, -1.0, b, rows, c, ldc, 1.0, r, rows);
+}
+
+/* QR with column pivoting of the remainder r (rows x k) = Q_full R P~^T,
+ * and T = R P~^T (all min(rows, k) rows) into t (leading dimension ldt):
+ * column l of R is column jpvt[l] - 1 of T. */
+static int pivoted_remainder(int rows, int k, scalar_t *r, scalar_t *t, int ldt, const struct basis_scratch *ws)
+{
     const int kmax = min_int(rows, k);
-    if (lapack_qr_pivoted(rows, k, r, rows, jpvt, tau) != 0)
+    if (lapack_qr_pivoted(rows, k, r, rows, ws->jpvt, ws->tau) != 0)
         return LR_LAPACK_FAILED;
-    /* T = R P~^T, all kmax rows: column l of R is column jpvt[l] - 1 of T. */
-    scalar_t *t = m + kb;
     for (int l = 0; l < k; l++) {
-        scalar_t *col = t + (size_t)(jpvt[l] - 1) * ldm;
+        scalar_t *col = t + (size_t)(ws->jpvt[l] - 1) * ldt;
         for (int i = 0; i < kmax; i++)
             col[i] = i <= l ? r[i + (size_t)l * rows] : 0;
     }
+    return 0;
+}
+
+/* The rows of T (kmax x k) worth keeping: the smallest kn whose dropped
+ * rows cost ||T(kn:, :) f^*||_F <= drop, f cols x k; that cost squared
+ * goes to *dropped2. */
+static int kept_rows(int kmax, int k, const scalar_t *t, int ldt, int cols, const scalar_t *f, int ldf, int conj,
+                     double drop, const struct basis_scratch *ws, double *dropped2)
+{
+    scalar_t *h = ws->h;
+    double *tail = ws->tail;
     /* tail[j] = ||T(j:, :) f^*||_F^2. */
-    blas_gemm(CblasNoTrans, blas_star(conj), kmax, cols, k, 1.0, t, ldm, f, ldf, 0.0, h, kmax);
+    blas_gemm(CblasNoTrans, blas_star(conj), kmax, cols, k, 1.0, t, ldt, f, ldf, 0.0, h, kmax);
     tail[kmax] = 0;
     for (int j = kmax - 1; j >= 0; j--) {
         double row = 0;
@@ -296,23 +355,192 @@ static int extend_basis(int rows, int kb, const scalar_t *b, int k, scalar_t *r,
     int kn = kmax;
     while (kn > 0 && tail[kn - 1] <= drop * drop)
         kn--;
-    *kn_out = kn;
     *dropped2 = tail[kn];
-    if (kn == 0)
+    return kn;
+}
+
+/* Second pass of Gram-Schmidt on the explicit Q (r's first kn columns):
+ * Q - b P2 = Q2 R2, so r = b (P + P2 T) + Q2 (R2 T) + E. */
+static int reorthogonalise(const struct basis_extension *e, scalar_t *t, const struct basis_scratch *ws)
+{
+    const int rows = e->rows, kb = e->kb, kn = e->kn;
+    project_out(rows, kb, e->b, kn, e->r, ws->p2, kb);
+    blas_gemm(CblasNoTrans, CblasNoTrans, kb, e->k, kn, 1.0, ws->p2, kb, t, e->ldc, 1.0, e->coef, e->ldc);
+    if (lapack_qr(rows, kn, e->r, rows, ws->tau) != 0)
+        return LR_LAPACK_FAILED;
+    blas_trmm(CblasLeft, CblasUpper, CblasNoTrans, CblasNonUnit, kn, e->k, 1.0, e->r, rows, t, e->ldc);
+    if (lapack_form_q(rows, kn, kn, e->r, rows, ws->tau) != 0)
+        return LR_LAPACK_FAILED;
+    return 0;
+}
+
+/*
+ * Extend the orthonormal basis b by what the columns of r add to it:
+ *     r = b P + Q T + E,
+ * with Q (rows x kn, returned in r's first kn columns) orthonormal and
+ * orthogonal to b.  r multiplies f^* in the caller's sum (f: cols x k,
+ * leading dimension ldf), and E is what may be dropped of it:
+ *     ||E f^*||_F^2 = dropped2 <= drop^2.
+ * P (kb x k) and T (kn x k) are the rows 0..kb-1 and kb..kb+kn-1 of coef.
+ *
+ * Block Gram-Schmidt, then a QR with column pivoting of the remainder,
+ * whose trailing rows are dropped while what they cost stays under drop:
+ * the remainder is usually small and of low numerical rank, the product
+ * of two low-rank tiles lying mostly in the spans C already has.  Q is then
+ * orthogonalised against b once more ("twice is enough", on an orthonormal
+ * block, so whatever the conditioning of r) and re-factorised.
+ */
+static int extend_basis(struct basis_extension *e, int cols, const scalar_t *f, int ldf, int conj, double drop,
+                        const struct basis_scratch *ws)
+{
+    scalar_t *t = e->coef + e->kb;
+    project_out(e->rows, e->kb, e->b, e->k, e->r, e->coef, e->ldc);
+    if (pivoted_remainder(e->rows, e->k, e->r, t, e->ldc, ws) != 0)
+        return LR_LAPACK_FAILED;
+    e->kn = kept_rows(min_int(e->rows, e->k), e->k, t, e->ldc, cols, f, ldf, conj, drop, ws, &e->dropped2);
+    if (e->kn == 0)
         return 0;
-    if (lapack_form_q(rows, kn, kn, r, rows, tau) != 0)
+    if (lapack_form_q(e->rows, e->kn, e->kn, e->r, e->rows, ws->tau) != 0)
         return LR_LAPACK_FAILED;
-    if (kb == 0)
+    return e->kb == 0 ? 0 : reorthogonalise(e, t, ws);
+}
+
+/* The workspace of add_product_projected, sized for the widest bases the
+ * extensions can give (ku <= kc + min(k, m), kv <= kc + min(k, n)). */
+struct projected_ws {
+    int m, n, kc, k;
+    scalar_t *bu, *ru;          /* [U_c, alpha X], then B_u = [U_c Q_u] (m x ku) */
+    scalar_t *w, *rv;           /* [W, Y], then B_v = [W Q_v] (n x kv) */
+    scalar_t *mu, *mv;          /* M_u, M_v ((kc + k) x k) */
+    double *sigma;              /* S: the norms of V_c's columns */
+    int ku, kv, p;              /* the extended widths, p = min(ku, kv) */
+    scalar_t *core, *xk, *yh;   /* K (ku x kv), then its SVD X_k S_k YH_k */
+    double *s;
+    struct basis_scratch scratch;
+};
+
+static void projected_layout(void *p, lr_arena_t *arena)
+{
+    struct projected_ws *ws = p;
+    const size_t m = ws->m, n = ws->n, kc = ws->kc, k = ws->k, ldm = kc + k;
+    const size_t k_m = min_int(ws->k, ws->m), k_n = min_int(ws->k, ws->n), k_mn = max_int(k_m, k_n);
+    const size_t ku_max = kc + k_m, kv_max = kc + k_n, p_max = min_int(ku_max, kv_max);
+    const size_t h_cols = max_int(n, ku_max);
+    ws->bu = lr_carve(arena, m * (kc + k), sizeof(scalar_t));
+    ws->w = lr_carve(arena, n * (kc + k), sizeof(scalar_t));
+    ws->mu = lr_carve(arena, ldm * k, sizeof(scalar_t));
+    ws->mv = lr_carve(arena, ldm * k, sizeof(scalar_t));
+    ws->sigma = lr_carve(arena, kc, sizeof(double));
+    ws->core = lr_carve(arena, ku_max * kv_max, sizeof(scalar_t));
+    ws->xk = lr_carve(arena, ku_max * p_max, sizeof(scalar_t));
+    ws->yh = lr_carve(arena, p_max * kv_max, sizeof(scalar_t));
+    ws->s = lr_carve(arena, p_max, sizeof(double));
+    ws->scratch.tau = lr_carve(arena, k_mn, sizeof(scalar_t));
+    ws->scratch.h = lr_carve(arena, k_mn * h_cols, sizeof(scalar_t));
+    ws->scratch.p2 = lr_carve(arena, kc * k_mn, sizeof(scalar_t));
+    ws->scratch.jpvt = lr_carve(arena, k, sizeof(int));
+    ws->scratch.tail = lr_carve(arena, k_mn + 1, sizeof(double));
+}
+
+/* The block of ws, or NULL.  B_u and B_v are contiguous: extend_basis
+ * leaves Q_u in ru's first columns, right after U_c; likewise Q_v. */
+static void *projected_ws_alloc(struct projected_ws *ws)
+{
+    void *block = lr_arena_alloc(projected_layout, ws);
+    if (block) {
+        ws->ru = ws->bu + (size_t)ws->m * ws->kc;
+        ws->rv = ws->w + (size_t)ws->n * ws->kc;
+    }
+    return block;
+}
+
+/* W = V_c S^-1, S the norms of V_c's columns.  1 when a norm is not
+ * usable (zero, too small to invert, or not finite): C is then not
+ * really in svd_form. */
+static int split_singular_values(const tile_t *c, struct projected_ws *ws)
+{
+    const int n = c->n;
+    for (int j = 0; j < c->rank; j++) {
+        const scalar_t *vj = (const scalar_t *)c->v + (size_t)j * n;
+        const double sigma = vector_norm(n, vj), inv = 1.0 / sigma;
+        if (!(sigma > 0) || !isfinite(sigma) || !isfinite(inv))
+            return 1;
+        ws->sigma[j] = sigma;
+        for (int i = 0; i < n; i++)
+            ws->w[i + (size_t)j * n] = vj[i] * inv;
+    }
+    return 0;
+}
+
+/* The operands side by side: [U_c, alpha X] and [W, Y]. */
+static void stack_operands(const tile_t *c, struct projected_ws *ws, const scalar_t *x, int ldx,
+                           const scalar_t *y, int ldy, scalar_t alpha)
+{
+    if (ws->kc > 0)
+        memcpy(ws->bu, c->u, (size_t)ws->m * ws->kc * sizeof(scalar_t));
+    copy_scaled(ws->m, ws->k, alpha, x, ldx, ws->ru);
+    lapack_copy(ws->n, ws->k, y, ldy, ws->rv, ws->n);
+}
+
+/* B_u and B_v, of widths ws->ku and ws->kv; *tol_left is what the dropped
+ * remainders leave of tol to the truncation of K. */
+static int extend_both_bases(struct projected_ws *ws, double tol, int conj, double *tol_left)
+{
+    const int ldm = ws->kc + ws->k;
+    const double drop = LR_REMAINDER_FRACTION * tol;
+    /* U side first: its error term E_u Y^* involves the whole Y (rv is still Y). */
+    struct basis_extension eu = {.rows = ws->m, .kb = ws->kc, .k = ws->k, .b = ws->bu, .r = ws->ru, .coef = ws->mu,
+                                 .ldc = ldm};
+    if (extend_basis(&eu, ws->n, ws->rv, ws->n, conj, drop, &ws->scratch) != 0)
+        return LR_LAPACK_FAILED;
+    ws->ku = ws->kc + eu.kn;
+    /* V side: its error term is X~ E_v^* = B_u M_u E_v^*, as large as M_u E_v^*. */
+    struct basis_extension ev = {.rows = ws->n, .kb = ws->kc, .k = ws->k, .b = ws->w, .r = ws->rv, .coef = ws->mv,
+                                 .ldc = ldm};
+    if (extend_basis(&ev, ws->ku, ws->mu, ldm, conj, drop, &ws->scratch) != 0)
+        return LR_LAPACK_FAILED;
+    ws->kv = ws->kc + ev.kn;
+    *tol_left = tol - sqrt(eu.dropped2) - sqrt(ev.dropped2);
+    return 0;
+}
+
+/* K = M_u M_v^* + [S 0; 0 0], its SVD, and the rank r that truncation
+ * at tol keeps. */
+static int truncated_projected_core(struct projected_ws *ws, double tol, int conj, int *r)
+{
+    const int ku = ws->ku, kv = ws->kv, ldm = ws->kc + ws->k;
+    ws->p = min_int(ku, kv);
+    *r = 0;
+    if (ws->p == 0)
         return 0;
-    /* Second pass: Q - b P2 = Q2 R2, so r = b (P + P2 T) + Q2 (R2 T) + E. */
-    blas_gemm(CblasConjTrans, CblasNoTrans, kb, kn, rows, 1.0, b, rows, r, rows, 0.0, p2, kb);
-    blas_gemm(CblasNoTrans, CblasNoTrans, rows, kn, kb, -1.0, b, rows, p2, kb, 1.0, r, rows);
-    blas_gemm(CblasNoTrans, CblasNoTrans, kb, k, kn, 1.0, p2, kb, t, ldm, 1.0, m, ldm);
-    if (lapack_qr(rows, kn, r, rows, tau) != 0)
+    blas_gemm(CblasNoTrans, blas_star(conj), ku, kv, ws->k, 1.0, ws->mu, ldm, ws->mv, ldm, 0.0, ws->core, ku);
+    for (int j = 0; j < ws->kc; j++)
+        ws->core[j + (size_t)j * ku] += ws->sigma[j];
+    if (lapack_svd(ku, kv, ws->core, ku, ws->s, ws->xk, ku, ws->yh, ws->p) != 0)
         return LR_LAPACK_FAILED;
-    blas_trmm(CblasLeft, CblasUpper, CblasNoTrans, CblasNonUnit, kn, k, 1.0, r, rows, t, ldm);
-    if (lapack_form_q(rows, kn, kn, r, rows, tau) != 0)
-        return LR_LAPACK_FAILED;
+    *r = lr_truncation_rank(ws->s, ws->p, tol);
+    return 0;
+}
+
+/* C <- U' V'^*, U' = B_u X_k,r, V' = B_v (YH_k,r)^* S_k,r, built in a tile
+ * of its own that replaces C only once complete: C stays as it was when
+ * tile_mem refuses. */
+static int replace_factors(tile_t *c, const struct projected_ws *ws, int r, int conj)
+{
+    const int m = c->m, n = c->n, ku = ws->ku, kv = ws->kv;
+    tile_t fresh;
+    tile_init(&fresh, m, n, c->elem_size);
+    if (tile_resize_lowrank(&fresh, r, 0) != 0)
+        return -1;
+    if (r > 0) {
+        scalar_t *z = ws->core;   /* (YH_r)^* S_r (kv x r), where K was */
+        NAME(lr_scaled_adjoint)(kv, r, ws->yh, ws->p, ws->s, conj, z, kv);
+        blas_gemm(CblasNoTrans, CblasNoTrans, m, r, ku, 1.0, ws->bu, m, ws->xk, ku, 0.0, fresh.u, m);
+        blas_gemm(CblasNoTrans, CblasNoTrans, n, r, kv, 1.0, ws->w, n, z, kv, 0.0, fresh.v, n);
+    }
+    fresh.svd_form = 1;
+    tile_release(c);
+    *c = fresh;
     return 0;
 }
 
@@ -336,107 +564,29 @@ static int extend_basis(int rows, int kb, const scalar_t *b, int k, scalar_t *r,
  * Returns 1 (nothing done) when a column of V_c has no usable norm (zero,
  * too small to invert, or not finite: not a real svd_form).
  */
-#define LR_REMAINDER_FRACTION 0.02
-
 static int add_product_projected(tile_t *c, int k, const scalar_t *x, int ldx, const scalar_t *y, int ldy,
                                  scalar_t alpha, double tol, int conj, int *too_big)
 {
-    const int m = c->m, n = c->n, kc = c->rank;
-    const scalar_t *uc = c->u, *vc = c->v;
-    /* Bounds: the remainders have at most k_m and k_n columns. */
-    const int k_m = min_int(k, m), k_n = min_int(k, n), k_mn = k_m > k_n ? k_m : k_n;
-    const int ldm = kc + k, ku_max = kc + k_m, kv_max = kc + k_n, p_max = min_int(ku_max, kv_max);
     *too_big = 0;
-
-    /* One workspace.  B_u = [U_c Q_u] and B_v = [W Q_v] are contiguous:
-     * extend_basis leaves Q_u in the first columns of ru, Q_v in rv's. */
-    const size_t n_bu = (size_t)m * kc, n_ru = (size_t)m * k, n_w = (size_t)n * kc, n_rv = (size_t)n * k,
-                 n_m = (size_t)ldm * k, n_h = (size_t)k_mn * (n > ku_max ? n : ku_max),
-                 n_core = (size_t)ku_max * kv_max, n_p2 = (size_t)kc * k_mn, n_xk = (size_t)ku_max * p_max,
-                 n_yh = (size_t)p_max * kv_max;
-    const size_t scalars = n_bu + n_ru + n_w + n_rv + 2 * n_m + n_h + n_core + n_p2 + k_mn + n_xk + n_yh;
-    const size_t doubles = (size_t)kc + k_mn + 1 + p_max;
-    char *ws = lr_workspace(scalars * sizeof(scalar_t) + doubles * sizeof(double) + (size_t)k * sizeof(int), 1);
-    if (!ws)
+    struct projected_ws ws = {.m = c->m, .n = c->n, .kc = c->rank, .k = k};
+    void *block = projected_ws_alloc(&ws);
+    if (!block)
         return -1;
-    scalar_t *bu = (scalar_t *)ws, *ru = bu + n_bu, *w = ru + n_ru, *rv = w + n_w, *mu = rv + n_rv, *mv = mu + n_m;
-    scalar_t *h = mv + n_m, *core = h + n_h, *p2 = core + n_core, *tau = p2 + n_p2, *xk = tau + k_mn,
-             *yh = xk + n_xk;
-    double *sigma = (double *)(yh + n_yh), *tail = sigma + kc, *s = tail + k_mn + 1;
-    int *jpvt = (int *)(s + p_max);
-    int status = 1;
-
-    /* W = V_c S^-1. */
-    for (int j = 0; j < kc; j++) {
-        const scalar_t *vj = vc + (size_t)j * n;
-        sigma[j] = sqrt(sum_abs2(n, 1, vj, n));
-        const double inv = 1.0 / sigma[j];
-        if (!(sigma[j] > 0) || !isfinite(sigma[j]) || !isfinite(inv))
-            goto done;
-        for (int i = 0; i < n; i++)
-            w[i + (size_t)j * n] = vj[i] * inv;
+    double tol_left = 0;
+    int r = 0, status = split_singular_values(c, &ws);
+    if (status == 0) {
+        stack_operands(c, &ws, x, ldx, y, ldy, alpha);
+        status = extend_both_bases(&ws, tol, conj, &tol_left);
     }
-    if (kc > 0)
-        memcpy(bu, uc, n_bu * sizeof(scalar_t));
-    for (int l = 0; l < k; l++)
-        for (int i = 0; i < m; i++)
-            ru[i + (size_t)l * m] = alpha * x[i + (size_t)l * ldx];
-    lapack_copy(n, k, y, ldy, rv, n);
-
-    status = LR_LAPACK_FAILED;
-    int ku, kv;
-    double dropped_u2, dropped_v2;
-    const double drop = LR_REMAINDER_FRACTION * tol;
-    /* U side first: its error term E_u Y^* involves the whole Y (rv is still Y). */
-    if (extend_basis(m, kc, bu, k, ru, n, rv, n, conj, drop, mu, ldm, &ku, &dropped_u2, tau, jpvt, tail, h, p2)
-        != 0)
-        goto done;
-    ku += kc;
-    /* V side: its error term is X~ E_v^* = B_u M_u E_v^*, as large as M_u E_v^*. */
-    if (extend_basis(n, kc, w, k, rv, ku, mu, ldm, conj, drop, mv, ldm, &kv, &dropped_v2, tau, jpvt, tail, h, p2)
-        != 0)
-        goto done;
-    kv += kc;
-
-    /* K = M_u M_v^* + [S 0; 0 0], and its SVD. */
-    const int p = min_int(ku, kv);
-    int r = 0;
-    if (p > 0) {
-        blas_gemm(CblasNoTrans, blas_star(conj), ku, kv, k, 1.0, mu, ldm, mv, ldm, 0.0, core, ku);
-        for (int j = 0; j < kc; j++)
-            core[j + (size_t)j * ku] += sigma[j];
-        if (lapack_svd(ku, kv, core, ku, s, xk, ku, yh, p) != 0)
-            goto done;
-        r = lr_truncation_rank(s, p, tol - sqrt(dropped_u2) - sqrt(dropped_v2));
+    if (status == 0)
+        status = truncated_projected_core(&ws, tol_left, conj, &r);
+    if (status == 0) {
+        if (r > lr_max_lowrank(c->m, c->n))
+            *too_big = 1;
+        else
+            status = replace_factors(c, &ws, r, conj);
     }
-    if (r > lr_max_lowrank(m, n)) {
-        *too_big = 1;
-        status = 0;
-        goto done;
-    }
-
-    /* The new factors, in a tile of their own: U_c and V_c are read to the end. */
-    tile_t fresh;
-    tile_init(&fresh, m, n, c->elem_size);
-    status = -1;
-    if (tile_resize_lowrank(&fresh, r, 0) != 0)
-        goto done;
-    if (r > 0) {
-        /* Z = (YH_r)^* S_r (kv x r), in core (free now). */
-        scalar_t *z = core;
-        for (int l = 0; l < r; l++)
-            for (int i = 0; i < kv; i++)
-                z[i + (size_t)l * kv] = SCALAR_STAR(yh[l + (size_t)i * p], conj) * s[l];
-        blas_gemm(CblasNoTrans, CblasNoTrans, m, r, ku, 1.0, bu, m, xk, ku, 0.0, fresh.u, m);
-        blas_gemm(CblasNoTrans, CblasNoTrans, n, r, kv, 1.0, w, n, z, kv, 0.0, fresh.v, n);
-    }
-    fresh.svd_form = 1;
-    tile_release(c);
-    *c = fresh;
-    status = 0;
-
-done:
-    free(ws);
+    free(block);
     return status;
 }
 

@@ -1,8 +1,6 @@
 #include "compression/tile.h"
 
-#include <complex.h>
 #include <string.h>
-#include <cblas.h>
 
 #include "memctl/tile_mem.h"
 
@@ -132,39 +130,4 @@ int tile_copy(tile_t *dst, const tile_t *src)
         dst->svd_form = src->svd_form;
     }
     return 0;
-}
-
-void tile_expand_d(const tile_t *t, double *out, int ld)
-{
-    if (tile_is_dense(t)) {
-        for (int j = 0; j < t->n; j++)
-            memcpy(out + (size_t)j * ld, (const double *)t->u + (size_t)j * t->m, (size_t)t->m * sizeof(double));
-        return;
-    }
-    if (t->rank == 0) {
-        for (int j = 0; j < t->n; j++)
-            memset(out + (size_t)j * ld, 0, (size_t)t->m * sizeof(double));
-        return;
-    }
-    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, t->m, t->n, t->rank, 1.0, t->u, t->m, t->v,
-                t->n, 0.0, out, ld);
-}
-
-void tile_expand_z(const tile_t *t, int conj, void *out_v, int ld)
-{
-    double complex *out = out_v;
-    if (tile_is_dense(t)) {
-        for (int j = 0; j < t->n; j++)
-            memcpy(out + (size_t)j * ld, (const double complex *)t->u + (size_t)j * t->m,
-                   (size_t)t->m * sizeof(double complex));
-        return;
-    }
-    if (t->rank == 0) {
-        for (int j = 0; j < t->n; j++)
-            memset(out + (size_t)j * ld, 0, (size_t)t->m * sizeof(double complex));
-        return;
-    }
-    const double complex one = 1.0, zero = 0.0;
-    cblas_zgemm(CblasColMajor, CblasNoTrans, conj ? CblasConjTrans : CblasTrans, t->m, t->n, t->rank,
-                &one, t->u, t->m, t->v, t->n, &zero, out, ld);
 }

@@ -62,7 +62,8 @@ void tile_release(tile_t *t);
 int tile_copy(tile_t *dst, const tile_t *src);
 
 /* Write the tile as a dense m x n matrix into `out` (leading dimension ld),
- * conj: 1 when the tile is U V^H (Hermitian), 0 for U V^T. */
+ * conj: 1 when the tile is U V^H (Hermitian), 0 for U V^T
+ * (compression/t_tile_expand.c). */
 void tile_expand_d(const tile_t *t, double *out, int ld);
 void tile_expand_z(const tile_t *t, int conj, void *out, int ld);
 

@@ -113,84 +113,135 @@ int NAME(tile_syrk)(tile_t *c, const tile_t *a, int conj)
 }
 
 /*
- * C -= A B^*.  Low-rank operands give the product as X Y^* with few
- * columns; a dense C takes it with one gemm, a low-rank C recompresses.
+ * The product A B^* of two tiles, one of them at least low-rank, as
+ * X Y^* with X m x k, Y n x k and k the smaller rank involved.  A factor
+ * is either a tile's own U (borrowed) or computed into `own`, which the
+ * caller frees.  `flops` is what building it cost.
+ */
+struct product {
+    int k;
+    const scalar_t *x, *y;
+    scalar_t *own;
+    double flops;
+};
+
+/* D V (D->m x L->rank), D a dense tile, L a low-rank one with L->n = D->n:
+ * the half of A B^* that a dense operand contributes.  NULL: no memory. */
+static scalar_t *dense_times_v(const tile_t *d, const tile_t *l)
+{
+    scalar_t *out = malloc((size_t)d->m * l->rank * sizeof *out);
+    if (out)
+        blas_gemm(CblasNoTrans, CblasNoTrans, d->m, l->rank, d->n, 1.0, d->u, d->m, l->v, l->n, 0.0, out, d->m);
+    return out;
+}
+
+/* Ua Va^* B^* = Ua (B Va)^* for ^T and ^H alike: X = Ua, Y = B Va. */
+static int product_lr_dense(const tile_t *a, const tile_t *b, struct product *p)
+{
+    p->own = dense_times_v(b, a);
+    p->k = a->rank, p->x = a->u, p->y = p->own;
+    p->flops = 2.0 * b->m * (double)a->rank * a->n;
+    return p->own ? 0 : -1;
+}
+
+/* A (Ub Vb^*)^* = A Vb Ub^* for ^T and ^H alike: X = A Vb, Y = Ub. */
+static int product_dense_lr(const tile_t *a, const tile_t *b, struct product *p)
+{
+    p->own = dense_times_v(a, b);
+    p->k = b->rank, p->x = p->own, p->y = b->u;
+    p->flops = 2.0 * a->m * (double)b->rank * a->n;
+    return p->own ? 0 : -1;
+}
+
+/*
+ * Ua Va^* (Ub Vb^*)^* = Ua G Ub^*, G = Va^* Vb (ka x kb): a product of rank
+ * min(ka, kb), given with that many columns: X = Ua, Y = Ub G^* when
+ * ka <= kb, else X = Ua G, Y = Ub.
+ */
+static int product_lr_lr(const tile_t *a, const tile_t *b, int conj, struct product *p)
+{
+    const int m = a->m, n = b->m, inner = a->n, ka = a->rank, kb = b->rank;
+    CBLAS_TRANSPOSE star = blas_star(conj);
+    scalar_t *core = malloc((size_t)ka * kb * sizeof *core);
+    p->own = malloc((size_t)(ka <= kb ? n * ka : m * kb) * sizeof *p->own);
+    if (!core || !p->own) {
+        free(core);
+        free(p->own);
+        return -1;
+    }
+    blas_gemm(star, CblasNoTrans, ka, kb, inner, 1.0, a->v, inner, b->v, inner, 0.0, core, ka);
+    if (ka <= kb) {
+        /* (G Ub^*)^* = Ub G^* for ^T and ^H alike. */
+        blas_gemm(CblasNoTrans, star, n, ka, kb, 1.0, b->u, n, core, ka, 0.0, p->own, n);
+        p->flops = 2.0 * ((double)ka * kb * inner + (double)n * kb * ka);
+        p->k = ka, p->x = a->u, p->y = p->own;
+    } else {
+        blas_gemm(CblasNoTrans, CblasNoTrans, m, kb, ka, 1.0, a->u, m, core, ka, 0.0, p->own, m);
+        p->flops = 2.0 * ((double)ka * kb * inner + (double)m * kb * ka);
+        p->k = kb, p->x = p->own, p->y = b->u;
+    }
+    free(core);
+    return 0;
+}
+
+/* C -= X Y^*, recompressing a low-rank C at tol.  The update's cost, to
+ * leading order: a gemm into a dense C; into a low-rank C, QR-like work on
+ * m x (k_c + k) and n x (k_c + k) blocks (about 4 (m + n) (k_c + k)^2
+ * whichever path lr_add_product takes). */
+static int apply_product(tile_t *c, const struct product *p, double tol, int conj)
+{
+    const int m = c->m, n = c->n;
+    const double stacked = (double)c->rank + p->k;
+    const double update = tile_is_dense(c) ? 2.0 * m * (double)n * p->k : 4.0 * ((double)m + n) * stacked * stacked;
+    int status = NAME(lr_add_product)(c, p->k, p->x, m, p->y, n, -1.0, tol, conj);
+    kernel_flops_add(FLOP_SCALE * (p->flops + update));
+    return status;
+}
+
+/* Dense C -= A B^*, A and B dense: one gemm. */
+static void dense_product_into_dense(tile_t *c, const tile_t *a, const tile_t *b, int conj)
+{
+    const int m = c->m, n = c->n, inner = a->n;
+    blas_gemm(CblasNoTrans, blas_star(conj), m, n, inner, -1.0, a->u, m, b->u, n, 1.0, c->u, m);
+    kernel_flops_add(FLOP_SCALE * 2.0 * m * (double)n * inner);
+}
+
+/* Low-rank C -= A B^*, A and B dense: the product has no low rank to keep,
+ * so C is made dense first. */
+static int dense_product_into_lowrank(tile_t *c, const tile_t *a, const tile_t *b, int conj)
+{
+    if (NAME(lr_to_dense)(c, conj) != 0)
+        return -1;
+    dense_product_into_dense(c, a, b, conj);
+    return 0;
+}
+
+static int is_zero_lowrank(const tile_t *t) { return !tile_is_dense(t) && t->rank == 0; }
+
+/*
+ * C <- C - A B^*, each of A, B, C dense or low-rank (A m x p, B n x p).
+ * Dense A and B: one gemm into C.  Otherwise the product is built as
+ * X Y^* with few columns, then added to C by lr_add_product (one gemm into
+ * a dense C, a recompression into a low-rank one, at tol).
  */
 int NAME(tile_gemm)(tile_t *c, const tile_t *a, const tile_t *b, double tol, int conj)
 {
-    const int m = c->m, n = c->n, inner = a->n;
-    CBLAS_TRANSPOSE star = blas_star(conj);
-    if (tile_is_dense(a) && tile_is_dense(b) && tile_is_dense(c)) {
-        blas_gemm(CblasNoTrans, star, m, n, inner, -1.0, a->u, m, b->u, n, 1.0, c->u, m);
-        kernel_flops_add(FLOP_SCALE * 2.0 * m * (double)n * inner);
+    if (tile_is_dense(a) && tile_is_dense(b)) {
+        if (!tile_is_dense(c))
+            return dense_product_into_lowrank(c, a, b, conj);
+        dense_product_into_dense(c, a, b, conj);
         return 0;
     }
-    if ((!tile_is_dense(a) && a->rank == 0) || (!tile_is_dense(b) && b->rank == 0))
+    if (is_zero_lowrank(a) || is_zero_lowrank(b))
         return 0;
-    /* Build X (m x k) and Y (n x k) with A B^* = X Y^*. */
-    int k;
-    scalar_t *x = NULL, *y = NULL;
-    const scalar_t *xs, *ys;
-    double flops = 0;
-    if (!tile_is_dense(a) && !tile_is_dense(b)) {
-        /* Ua Va^* (Ub Vb^*)^* = Ua G Ub^*, G = Va^* Vb (ka x kb): a product of rank
-         * min(ka, kb), given with that many columns: X = Ua, Y = Ub G^* when
-         * ka <= kb, else X = Ua G, Y = Ub. */
-        int ka = a->rank, kb = b->rank;
-        scalar_t *core = malloc((size_t)ka * kb * sizeof *core);
-        scalar_t *xy = malloc((size_t)(ka <= kb ? n * ka : m * kb) * sizeof *xy);
-        if (!core || !xy) {
-            free(core);
-            free(xy);
-            return -1;
-        }
-        blas_gemm(star, CblasNoTrans, ka, kb, inner, 1.0, a->v, inner, b->v, inner, 0.0, core, ka);
-        if (ka <= kb) {
-            /* (G Ub^*)^* = Ub G^* for ^T and ^H alike. */
-            blas_gemm(CblasNoTrans, star, n, ka, kb, 1.0, b->u, n, core, ka, 0.0, xy, n);
-            flops = 2.0 * ((double)ka * kb * inner + (double)n * kb * ka);
-            k = ka, xs = a->u, ys = y = xy;
-        } else {
-            blas_gemm(CblasNoTrans, CblasNoTrans, m, kb, ka, 1.0, a->u, m, core, ka, 0.0, xy, m);
-            flops = 2.0 * ((double)ka * kb * inner + (double)m * kb * ka);
-            k = kb, xs = x = xy, ys = b->u;
-        }
-        free(core);
-    } else if (!tile_is_dense(a)) {
-        /* Ua Va^* B^* = Ua (B Va)^* for ^T and ^H alike: Y = B Va. */
-        int ka = a->rank;
-        y = malloc((size_t)n * ka * sizeof *y);
-        if (!y)
-            return -1;
-        blas_gemm(CblasNoTrans, CblasNoTrans, n, ka, inner, 1.0, b->u, n, a->v, inner, 0.0, y, n);
-        flops = 2.0 * n * (double)ka * inner;
-        k = ka, xs = a->u, ys = y;
-    } else if (!tile_is_dense(b)) {
-        /* A (Ub Vb^*)^* = A Vb Ub^* for ^T and ^H alike: X = A Vb. */
-        int kb = b->rank;
-        x = malloc((size_t)m * kb * sizeof *x);
-        if (!x)
-            return -1;
-        blas_gemm(CblasNoTrans, CblasNoTrans, m, kb, inner, 1.0, a->u, m, b->v, inner, 0.0, x, m);
-        flops = 2.0 * m * (double)kb * inner;
-        k = kb, xs = x, ys = b->u;
-    } else {
-        /* Both dense, C low-rank: the dense product, made dense C. */
-        if (NAME(lr_to_dense)(c, conj) != 0)
-            return -1;
-        blas_gemm(CblasNoTrans, star, m, n, inner, -1.0, a->u, m, b->u, n, 1.0, c->u, m);
-        kernel_flops_add(FLOP_SCALE * 2.0 * m * (double)n * inner);
-        return 0;
-    }
-    /* The update's cost, to leading order: a gemm into a dense C; into a
-     * low-rank C, QR-like work on m x (k_c + k) and n x (k_c + k) blocks
-     * (about 4 (m + n) (k_c + k)^2 whichever path lr_add_product takes). */
-    const double stacked = (double)c->rank + k;
-    const double update = tile_is_dense(c) ? 2.0 * m * (double)n * k : 4.0 * ((double)m + n) * stacked * stacked;
-    int status = NAME(lr_add_product)(c, k, xs, m, ys, n, -1.0, tol, conj);
-    kernel_flops_add(FLOP_SCALE * (flops + update));
-    free(x);
-    free(y);
+    struct product p;
+    int status = tile_is_dense(b)   ? product_lr_dense(a, b, &p)
+                 : tile_is_dense(a) ? product_dense_lr(a, b, &p)
+                                    : product_lr_lr(a, b, conj, &p);
+    if (status != 0)
+        return status;
+    status = apply_product(c, &p, tol, conj);
+    free(p.own);
     return status;
 }
 

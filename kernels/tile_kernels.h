@@ -9,7 +9,8 @@
  * complex symmetric (A = L L^T, tiles U V^T).  Diagonal tiles are always
  * dense; off-diagonal tiles dense or low-rank.  `tol` is the absolute
  * per-tile Frobenius threshold used for recompression.
- * Return values: 0 on success; -1 when tile_mem refused memory.
+ * Return values: 0 on success; -1 when tile_mem (or a workspace malloc)
+ * refused memory; -2 when LAPACK failed in a recompression (lowrank.h).
  */
 #ifndef BLRCHOL_TILE_KERNELS_H
 #define BLRCHOL_TILE_KERNELS_H
@@ -25,11 +26,12 @@
     int tile_trsm_##SUFFIX(tile_t *a, const tile_t *l, int conj);                                    \
     /* C <- C - A A^* on the lower triangle of the dense diagonal tile C. */                         \
     int tile_syrk_##SUFFIX(tile_t *c, const tile_t *a, int conj);                                    \
-    /* C <- C - A B^*, recompressing a low-rank C at tol. */                                         \
+    /* C <- C - A B^* (C m x n, A m x p, B n x p), recompressing a low-rank C at tol; a product of   \
+     * low-rank operands is formed as X Y^* with min(ranks) columns, never as an m x n array. */     \
     int tile_gemm_##SUFFIX(tile_t *c, const tile_t *a, const tile_t *b, double tol, int conj);       \
     /* x <- L^{-1} x (adjoint = 0) or L^{-*} x (adjoint = 1), L dense lower, x of length L->m. */    \
     void tile_trsv_##SUFFIX(const tile_t *l, SCALAR *x, int conj, int adjoint);                      \
-    /* y <- y - A x (adjoint = 0; x of length n, y of length m) or y <- y - A^* x (adjoint = 1;       \
+    /* y <- y - A x (adjoint = 0; x of length n, y of length m) or y <- y - A^* x (adjoint = 1;      \
      * x of length m, y of length n). */                                                             \
     void tile_gemv_##SUFFIX(const tile_t *a, const SCALAR *x, SCALAR *y, int conj, int adjoint);
 

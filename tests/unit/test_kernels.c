@@ -451,3 +451,41 @@ Test(kernels, flops_of_a_dense_gemm)
         tile_release(&a), tile_release(&b), tile_release(&c);
     }
 }
+
+/* The flops of a product with low-rank operands, into a dense C: building
+ * X Y^* (Va^* Vb, then the cheaper side; or the one gemm D V) plus the
+ * gemm 2 m n k that applies it; complex multiply-adds count 4. */
+Test(kernels, flops_of_lowrank_products)
+{
+    tile_mem_reset();
+    const int m = 30, n = 20, inner = 16, ka = 4, kb = 6;
+    for (int q = 0; q < 2; q++) {
+        const struct precision *p = &PRECISIONS[q];
+        const double scale = p->is_complex ? 4.0 : 1.0;
+        /* {rank of A, rank of B, expected flops}; TILE_DENSE for a dense operand. */
+        const struct { int ra, rb; double flops; } cases[] = {
+            {ka, kb, 2.0 * ((double)ka * kb * inner + (double)n * kb * ka) + 2.0 * m * n * ka},
+            {kb, ka, 2.0 * ((double)kb * ka * inner + (double)m * ka * kb) + 2.0 * m * n * ka},
+            {ka, TILE_DENSE, 2.0 * n * ka * inner + 2.0 * m * n * ka},
+            {TILE_DENSE, kb, 2.0 * m * kb * inner + 2.0 * m * n * kb},
+        };
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            double complex *f[4] = {0}, *va = NULL, *vb = NULL, *vc = random_matrix(p, m, n);
+            tile_t a = cases[i].ra == TILE_DENSE ? dense_tile(p, m, inner, va = random_matrix(p, m, inner))
+                                                 : lowrank_tile(p, m, inner, cases[i].ra, &f[0], &f[1]);
+            tile_t b = cases[i].rb == TILE_DENSE ? dense_tile(p, n, inner, vb = random_matrix(p, n, inner))
+                                                 : lowrank_tile(p, n, inner, cases[i].rb, &f[2], &f[3]);
+            tile_t c = dense_tile(p, m, n, vc);
+            kernel_flops_reset();
+            int status = p->is_complex ? tile_gemm_z(&c, &a, &b, 0, 0) : tile_gemm_d(&c, &a, &b, 0, 0);
+            cr_assert_eq(status, 0);
+            cr_assert_eq(kernel_flops_total(), scale * cases[i].flops, "%s case %zu: %g flops, expected %g", p->name,
+                         i, kernel_flops_total(), scale * cases[i].flops);
+            for (int k = 0; k < 4; k++)
+                free(f[k]);
+            free(va), free(vb), free(vc);
+            tile_release(&a), tile_release(&b), tile_release(&c);
+        }
+    }
+    cr_assert_eq(tile_mem_actual(), 0);
+}
