@@ -9,10 +9,11 @@
  * forgotten (flushed again, remote handles dropped) once step k is
  * submitted.
  *
- * Step synchronisation (memctl on, several ranks): each rank posts the
- * receptions of a phase's tasks before any rank submits the tasks that
- * send them, so no message arrives before its receive is posted
- * (docs/design/memctl.md).  Each copy is then received once per step: no
+ * Step synchronisation (memctl on, several ranks): each rank reserves and
+ * posts the receptions of a phase's tasks, then a barrier, so no message
+ * arrives before its receive is posted (docs/design/memctl.md).  Memctl
+ * blocks only before a barrier, never after: the sends a blocked rank's
+ * tasks wait for are all posted.  Each copy is received once per step: no
  * row flush, a second reception would be posted late.
  */
 #include "algorithm/algorithms.h"
@@ -59,12 +60,14 @@ int blr_potrf(desc_t *A, const numerics_t *num, MPI_Comm step_sync)
     struct factorisation f = {A, num};
     const task_visitor_t submission = {submit, step_sync == MPI_COMM_NULL ? flush_row : NULL, &f};
     for (int k = 0; k < A->nt; k++) {
-        if (chol_walk_phase(A, k, PHASE_DIAGONAL, &submission))
+        if (chol_walk_phase(A, k, PHASE_DIAGONAL, &submission))          /* POTRF(k) */
             return -1;
-        if (receive_phase_reads(A, k, PHASE_PANEL, step_sync) || chol_walk_phase(A, k, PHASE_PANEL, &submission))
+        if (receive_phase_reads(A, k, PHASE_PANEL, step_sync)            /* L_kk */
+            || chol_walk_phase(A, k, PHASE_PANEL, &submission))          /* TRSM(m, k), m > k */
             return -1;
         desc_forget(A, k, k);
-        if (receive_phase_reads(A, k, PHASE_UPDATE, step_sync) || chol_walk_phase(A, k, PHASE_UPDATE, &submission))
+        if (receive_phase_reads(A, k, PHASE_UPDATE, step_sync)           /* the panel's L_mk */
+            || chol_walk_phase(A, k, PHASE_UPDATE, &submission))         /* SYRK(m, k), GEMM(m, n, k) */
             return -1;
         forget_column(A, k);
     }
