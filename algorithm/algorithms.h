@@ -9,19 +9,23 @@
 #include "algorithm/desc.h"
 #include "runtime/codelets.h"
 
-/* Assemble (and compress) every tile on its owner. */
-void blr_generate(desc_t *A, const struct kernel_args *args);
-/* A = L L^*, in place. */
-int blr_potrf(desc_t *A, const struct kernel_args *args);
-/* x <- A^{-1} x with the factor: L y = x, then L^* x = y (vector pieces of A). */
-void blr_solve(desc_t *A, const struct kernel_args *args);
+/* What every task of a run takes its arguments from: the codelets of the
+ * run's precision, chosen once, and the numerical settings. */
+typedef struct numerics {
+    const codelets_t *codelets;
+    int conj;                    /* 1: Hermitian (L L^H); 0: L L^T */
+    double tol;                  /* absolute per-tile truncation threshold */
+    tile_build_t build;          /* how generation builds an off-diagonal tile */
+    const tile_source_t *source; /* the matrix entries */
+} numerics_t;
 
-/* Submission hook for memctl: called on the submitting thread before a task
- * that runs on this rank and reads remote tile `index` of `dense_bytes`.
- * Returns 0, or non-zero to stop submitting (budget too small). */
-void blr_set_reserve_hook(int (*reserve)(long index, size_t dense_bytes));
-/* Step synchronisation of blr_potrf (potrf.c): `barrier` is a barrier of
- * all ranks, called on the submitting thread; NULL: off. */
-void blr_set_step_sync(void (*barrier)(void));
+/* Assemble (and compress) every tile on its owner. */
+void blr_generate(desc_t *A, const numerics_t *num);
+/* A = L L^*, in place.  step_sync: the communicator of the step
+ * synchronisation (potrf.c), MPI_COMM_NULL for none.  0, or -1 when memctl
+ * refused a reservation (submission stopped). */
+int blr_potrf(desc_t *A, const numerics_t *num, MPI_Comm step_sync);
+/* x <- A^{-1} x with the factor: L y = x, then L^* x = y (vector pieces of A). */
+void blr_solve(desc_t *A, const numerics_t *num);
 
 #endif

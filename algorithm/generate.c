@@ -3,19 +3,19 @@
 
 #include <starpu_mpi.h>
 
-void blr_generate(desc_t *A, const struct kernel_args *base)
+static void submit_generate(desc_t *A, const numerics_t *num, int m, int n)
 {
-    for (int j = 0; j < A->nt; j++)
-        for (int i = j; i < A->nt; i++) {
-            if (!desc_is_mine(A, i, j))
-                continue;
-            struct kernel_args args = *base;
-            args.row = i;
-            args.col = j;
-            args.row0 = i * A->nb;
-            args.col0 = j * A->nb;
-            int status = starpu_mpi_task_insert(A->comm, &cl_generate, STARPU_W, desc_tile(A, i, j), STARPU_VALUE,
-                                                &args, sizeof args, 0);
-            STARPU_CHECK_RETURN_VALUE(status, "starpu_mpi_task_insert(generate)");
-        }
+    struct generate_args args = {.row = m, .col = n, .row0 = m * A->nb, .col0 = n * A->nb, .build = num->build,
+                                 .tol = num->tol, .conj = num->conj, .source = num->source};
+    int status = starpu_mpi_task_insert(A->comm, num->codelets->generate, STARPU_W, desc_tile(A, m, n),
+                                        STARPU_VALUE, &args, sizeof args, 0);
+    STARPU_CHECK_RETURN_VALUE(status, "starpu_mpi_task_insert(generate)");
+}
+
+void blr_generate(desc_t *A, const numerics_t *num)
+{
+    for (int n = 0; n < A->nt; n++)
+        for (int m = n; m < A->nt; m++)
+            if (desc_is_mine(A, m, n))
+                submit_generate(A, num, m, n);
 }

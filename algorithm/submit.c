@@ -1,101 +1,145 @@
 #include "algorithm/submit.h"
 
+#include <time.h>
+
 #include <starpu_mpi.h>
 
-#include "algorithm/algorithms.h"
+#include "memctl/memctl.h"
 
-static int (*reserve_hook)(long index, size_t dense_bytes);
-
-void blr_set_reserve_hook(int (*reserve)(long index, size_t dense_bytes)) { reserve_hook = reserve; }
-
-static size_t tile_dense_size(const desc_t *A, int i, int j)
+/* If this rank is to receive tile (i, j), i.e. the tile is remote and not
+ * in StarPU-MPI's receive cache, charge memctl for the reception first:
+ * the reservation may block this thread until memory is released.
+ * 1: reserved; 0: no reception; -1: refused. */
+static int reserve_reception(desc_t *A, int i, int j)
 {
-    return (size_t)desc_tile_rows(A, i) * desc_tile_rows(A, j) * A->elem_size;
+    if (desc_is_mine(A, i, j))
+        return 0;
+    starpu_data_handle_t cached = A->tiles[desc_index(A, i, j)];
+    if (cached && starpu_mpi_cached_receive(cached))
+        return 0;
+    size_t dense_bytes = (size_t)desc_tile_rows(A, i) * desc_tile_rows(A, j) * A->elem_size;
+    return memctl_reserve_remote((int)desc_index(A, i, j), dense_bytes) ? -1 : 1;
 }
 
-/* Reserve tile (i, j) for a reception here and post the receive now,
- * unless it is local or already received (cached). */
-static int prepost(desc_t *A, int i, int j)
+/* Submit task t with codelet cl and its arguments, on the owner of the
+ * tile it writes, if this rank takes part (runs it or owns a tile it
+ * reads). */
+static int submit_task(desc_t *A, struct starpu_codelet *cl, const void *args, size_t args_size, int priority,
+                       const chol_task_t *t)
 {
-    if (i < 0 || desc_is_mine(A, i, j))
+    int reads[2][2];
+    const int nreads = chol_task_reads(t, reads);
+    const int runs_here = desc_is_mine(A, t->m, t->n);
+    int involved = runs_here;
+    for (int r = 0; r < nreads; r++)
+        involved |= desc_is_mine(A, reads[r][0], reads[r][1]);
+    if (!involved)
         return 0;
-    starpu_data_handle_t handle = desc_tile(A, i, j);
-    if (starpu_mpi_cached_receive(handle))
-        return 0;
-    if (reserve_hook && reserve_hook(desc_index(A, i, j), tile_dense_size(A, i, j)))
-        return -1;
+    for (int r = 0; r < nreads && runs_here; r++)
+        if (reserve_reception(A, reads[r][0], reads[r][1]) < 0)
+            return -1;
+    /* Not STARPU_SSEND: a rank blocked in memctl has not reached the sends
+     * its peers' tasks wait for, and synchronous sends then deadlock under
+     * tight watermarks.  Early data is charged instead (docs/design/memctl.md). */
+    starpu_data_handle_t written = desc_tile(A, t->m, t->n);
+    int status;
+    if (nreads == 0)
+        status = starpu_mpi_task_insert(A->comm, cl, STARPU_RW, written, STARPU_VALUE, args, args_size,
+                                        STARPU_PRIORITY, priority, 0);
+    else if (nreads == 1)
+        status = starpu_mpi_task_insert(A->comm, cl, STARPU_RW, written, STARPU_R,
+                                        desc_tile(A, reads[0][0], reads[0][1]), STARPU_VALUE, args, args_size,
+                                        STARPU_PRIORITY, priority, 0);
+    else
+        status = starpu_mpi_task_insert(A->comm, cl, STARPU_RW, written, STARPU_R,
+                                        desc_tile(A, reads[0][0], reads[0][1]), STARPU_R,
+                                        desc_tile(A, reads[1][0], reads[1][1]), STARPU_VALUE, args, args_size,
+                                        STARPU_PRIORITY, priority, 0);
+    STARPU_CHECK_RETURN_VALUE(status, "starpu_mpi_task_insert");
+    return 0;
+}
+
+/* ---- the four kernels; priorities favour the work that unlocks the next panel */
+
+int submit_potrf(desc_t *A, const numerics_t *num, int k)
+{
+    const struct potrf_args args = {.tile = k, .conj = num->conj};
+    const chol_task_t task = {CHOL_POTRF, k, k, k};
+    return submit_task(A, num->codelets->potrf, &args, sizeof args, STARPU_MAX_PRIO, &task);
+}
+
+int submit_trsm(desc_t *A, const numerics_t *num, int m, int k)
+{
+    const struct trsm_args args = {.conj = num->conj};
+    const chol_task_t task = {CHOL_TRSM, m, k, k};
+    return submit_task(A, num->codelets->trsm, &args, sizeof args, STARPU_MAX_PRIO - 1, &task);
+}
+
+int submit_syrk(desc_t *A, const numerics_t *num, int n, int k)
+{
+    const struct syrk_args args = {.conj = num->conj};
+    const chol_task_t task = {CHOL_SYRK, n, n, k};
+    return submit_task(A, num->codelets->syrk, &args, sizeof args, n == k + 1 ? 2 : 0, &task);
+}
+
+int submit_gemm(desc_t *A, const numerics_t *num, int m, int n, int k)
+{
+    const struct gemm_args args = {.tol = num->tol, .conj = num->conj};
+    const chol_task_t task = {CHOL_GEMM, m, n, k};
+    return submit_task(A, num->codelets->gemm, &args, sizeof args, n == k + 1 ? 1 : 0, &task);
+}
+
+/* ---- step synchronisation ------------------------------------------------- */
+
+/* Reserve tile (i, j) for a reception here and post its receive now. */
+static int post_reception(desc_t *A, int i, int j)
+{
+    int reserved = reserve_reception(A, i, j);
+    if (reserved <= 0)
+        return reserved;
     /* Marks the copy as received for StarPU-MPI's cache, so that the
      * task_insert of its readers posts no second receive. */
+    starpu_data_handle_t handle = desc_tile(A, i, j);
     if (!starpu_mpi_cached_receive_set(handle))
         starpu_mpi_irecv_detached(handle, desc_owner(A, i, j), starpu_mpi_data_get_tag(handle), A->comm, NULL, NULL);
     return 0;
 }
 
-int submit_step_receptions(desc_t *A, int j, step_reads_t reads)
+/* The receptions of a task this rank runs. */
+static int post_task_receptions(void *ctx, const chol_task_t *t)
 {
-    const int nt = A->nt;
-    for (int i = j + 1; i < nt; i++) {
-        if (reads == STEP_DIAGONAL) {
-            if (desc_is_mine(A, i, j) && prepost(A, j, j))          /* TRSM(i, j) reads L_jj */
-                return -1;
-            continue;
-        }
-        if (desc_is_mine(A, i, i) && prepost(A, i, j))              /* SYRK(i, i) reads L_ij */
+    desc_t *A = ctx;
+    if (!desc_is_mine(A, t->m, t->n))
+        return 0;
+    int reads[2][2];
+    const int nreads = chol_task_reads(t, reads);
+    for (int r = 0; r < nreads; r++)
+        if (post_reception(A, reads[r][0], reads[r][1]))
             return -1;
-        for (int k = j + 1; k < i; k++)                             /* GEMM(i, k) reads L_ij, L_kj */
-            if (desc_is_mine(A, i, k) && (prepost(A, i, j) || prepost(A, k, j)))
-                return -1;
-    }
     return 0;
 }
 
-int submit_task(desc_t *A, struct starpu_codelet *cl, const struct kernel_args *args, int priority, int wi,
-                int wj, int r1i, int r1j, int r2i, int r2j)
+/* Open MPI's MPI_Barrier polls on a core the workers need for as long as
+ * the slowest rank takes to arrive: wait in naps of 50 us instead, which
+ * costs at most a nap per step. */
+static void barrier_napping(MPI_Comm comm)
 {
-    int executor = desc_owner(A, wi, wj);
-    int reads[2][2] = {{r1i, r1j}, {r2i, r2j}};
-    int nreads = r2i >= 0 ? 2 : r1i >= 0 ? 1 : 0;
-    int involved = executor == A->rank;
-    for (int r = 0; r < nreads; r++)
-        involved |= desc_owner(A, reads[r][0], reads[r][1]) == A->rank;
-    if (!involved)
+    MPI_Request request;
+    int done = 0;
+    MPI_Ibarrier(comm, &request);
+    for (MPI_Test(&request, &done, MPI_STATUS_IGNORE); !done; MPI_Test(&request, &done, MPI_STATUS_IGNORE)) {
+        const struct timespec nap = {0, 50 * 1000};
+        nanosleep(&nap, NULL);
+    }
+}
+
+int receive_phase_reads(desc_t *A, int k, chol_phase_t phase, MPI_Comm sync)
+{
+    if (sync == MPI_COMM_NULL)
         return 0;
-    /* Charge memctl before StarPU-MPI posts the receive: the reservation
-     * may block this thread until memory is released.  A tile still in
-     * StarPU-MPI's receive cache is not received again. */
-    if (executor == A->rank && reserve_hook)
-        for (int r = 0; r < nreads; r++) {
-            int i = reads[r][0], j = reads[r][1];
-            if (desc_is_mine(A, i, j))
-                continue;
-            starpu_data_handle_t cached = A->tiles[desc_index(A, i, j)];
-            if (cached && starpu_mpi_cached_receive(cached))
-                continue;
-            if (reserve_hook(desc_index(A, i, j), tile_dense_size(A, i, j)))
-                return -1;
-        }
-    starpu_data_handle_t written = desc_tile(A, wi, wj);
-    /* Not STARPU_SSEND: synchronous sends would keep a tile on its owner
-     * until the receiver posted the receive (after its memctl reservation),
-     * but with StarPU-MPI 1.3.10 they deadlock 4-rank runs under tight
-     * watermarks (n 10000 dense, the watermarks of bench/memctl-experiment,
-     * even with STARPU_MPI_NDETACHED_SEND=1000000): a rank blocked in
-     * memctl has not reached the sends its peers' submitted tasks wait
-     * for, and those tasks keep the peers from counting as idle.  Data that
-     * arrives before the receive is posted waits in a StarPU-MPI buffer of
-     * its own: see README, memctl. */
-    const int read_mode = STARPU_R;
-    int status;
-    if (nreads == 0)
-        status = starpu_mpi_task_insert(A->comm, cl, STARPU_RW, written, STARPU_VALUE, args, sizeof *args,
-                                        STARPU_PRIORITY, priority, 0);
-    else if (nreads == 1)
-        status = starpu_mpi_task_insert(A->comm, cl, STARPU_RW, written, read_mode, desc_tile(A, r1i, r1j),
-                                        STARPU_VALUE, args, sizeof *args, STARPU_PRIORITY, priority, 0);
-    else
-        status = starpu_mpi_task_insert(A->comm, cl, STARPU_RW, written, read_mode, desc_tile(A, r1i, r1j),
-                                        read_mode, desc_tile(A, r2i, r2j), STARPU_VALUE, args, sizeof *args,
-                                        STARPU_PRIORITY, priority, 0);
-    STARPU_CHECK_RETURN_VALUE(status, "starpu_mpi_task_insert");
+    const task_visitor_t receptions = {post_task_receptions, NULL, A};
+    if (chol_walk_phase(A, k, phase, &receptions))
+        return -1;
+    barrier_napping(sync);
     return 0;
 }

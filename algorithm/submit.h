@@ -1,29 +1,29 @@
 /*
- * submit.h: one task of a tiled algorithm, submitted with StarPU-MPI on the
- * owner of the tile it writes.  Tiles are given by coordinates (-1, -1 for
- * none); the helper registers the handles this rank needs, charges memctl
- * for the remote tiles this rank will receive, and skips tasks this rank
- * takes no part in.
+ * submit.h: the tasks of the factorisation, submitted with StarPU-MPI on
+ * the owner of the tile each writes.  A submission registers the handles
+ * this rank needs, charges memctl for the remote tiles this rank will
+ * receive (docs/design/memctl.md), and skips tasks this rank takes no part
+ * in.  Each returns 0, or -1 when memctl refused a reservation (the budget
+ * is too small for one task): the factorisation then stops.
  */
 #ifndef BLRCHOL_SUBMIT_H
 #define BLRCHOL_SUBMIT_H
 
-#include "algorithm/desc.h"
-#include "runtime/codelets.h"
+#include "algorithm/algorithms.h"
+#include "algorithm/cholesky_tasks.h"
 
-/* 0, or -1 when the memctl reservation refused (budget too small). */
-int submit_task(desc_t *A, struct starpu_codelet *cl, const struct kernel_args *args, int priority, int wi,
-                int wj, int r1i, int r1j, int r2i, int r2j);
+int submit_potrf(desc_t *A, const numerics_t *num, int k);
+int submit_trsm(desc_t *A, const numerics_t *num, int m, int k);
+int submit_syrk(desc_t *A, const numerics_t *num, int n, int k);
+int submit_gemm(desc_t *A, const numerics_t *num, int m, int n, int k);
 
-/* In step j of the factorisation, on this rank: reserve the remote tiles
- * that its TRSMs (L_jj: STEP_DIAGONAL, after POTRF is submitted) or its
- * SYRKs and GEMMs (the panel: STEP_PANEL, after the TRSMs are submitted)
- * will read, and post their receives now (potrf.c, step
- * synchronisation).  A receive must be posted after the task that writes
- * the tile is submitted here: that submission drops this rank's cached
- * copy, and with it a receive posted earlier.  0, or -1 when a
- * reservation refused. */
-typedef enum { STEP_DIAGONAL, STEP_PANEL } step_reads_t;
-int submit_step_receptions(desc_t *A, int j, step_reads_t reads);
+/* Step synchronisation (potrf.c): reserve and post this rank's receptions
+ * of the remote tiles that the tasks of `phase` of step k it runs will
+ * read, then wait for every rank of `sync` to have done so.  A receive
+ * must be posted after the task that writes the tile is submitted here:
+ * that submission drops this rank's cached copy, and with it a receive
+ * posted earlier.  Nothing when sync is MPI_COMM_NULL.  0, or -1 when a
+ * reservation was refused. */
+int receive_phase_reads(desc_t *A, int k, chol_phase_t phase, MPI_Comm sync);
 
 #endif

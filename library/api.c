@@ -17,6 +17,7 @@
 #endif
 
 #include "algorithm/algorithms.h"
+#include "algorithm/cholesky_tasks.h"
 #include "library/factor.h"
 #include "runtime/mpi_polling.h"
 #include "runtime/placement.h"
@@ -205,23 +206,6 @@ static void report_factor_size(blrchol_factor_t *f)
     rep->rank_max = final.rank_max;
 }
 
-/* Tasks this rank runs in the factorisation (progress denominator), in
- * the order blr_potrf submits them. */
-static long count_factor_tasks(const desc_t *A)
-{
-    long count = 0;
-    for (int j = 0; j < A->nt; j++) {
-        count += desc_is_mine(A, j, j);                 /* POTRF */
-        for (int i = j + 1; i < A->nt; i++) {
-            count += desc_is_mine(A, i, j);             /* TRSM */
-            count += desc_is_mine(A, i, i);             /* SYRK */
-            for (int k = j + 1; k < i; k++)
-                count += desc_is_mine(A, i, k);         /* GEMM */
-        }
-    }
-    return count;
-}
-
 /* ---- set-up shared by factorize and load ------------------------------------ */
 
 /* What is wrong with the arguments, or NULL. */
@@ -251,18 +235,9 @@ static const char *invalid_arguments(blrchol_factor_t *f, const blrchol_problem_
     return why;
 }
 
-/* Allocate the factor, check the arguments, cluster, lay out the tiles and
- * start memctl.  BLRCHOL_OK, or a code with report.error set. */
-static int begin(const blrchol_problem_t *pb, const blrchol_options_t *options, blrchol_factor_t **out)
+/* The report's description of the run, before anything can fail. */
+static void report_describe_run(report_t *rep, const blrchol_problem_t *pb, const blrchol_options_t *o)
 {
-    blrchol_factor_t *f = calloc(1, sizeof *f);
-    *out = f;
-    if (!f)
-        return BLRCHOL_FAILED;
-    live_factors++;
-    f->options = *options;
-    const blrchol_options_t *o = &f->options;
-    report_t *rep = &f->report;
     rep->status = "error";
     rep->n = pb->n;
     rep->nb = o->nb;
@@ -275,21 +250,30 @@ static int begin(const blrchol_problem_t *pb, const blrchol_options_t *options, 
     rep->backward_error = NAN;
     rep->memctl = o->memctl;
     rep->node_mem = (double)o->node_mem;
-    if (!initialised) {
-        snprintf(rep->error, sizeof rep->error, "blrchol_init was not called");
-        return BLRCHOL_BAD_INPUT;
-    }
+}
+
+/* The ranks, the process grid and the workers, in the factor and its report. */
+static void lay_out_ranks(blrchol_factor_t *f)
+{
+    report_t *rep = &f->report;
     MPI_Comm_dup(MPI_COMM_WORLD, &f->comm);
     f->has_comm = 1;
     MPI_Comm_rank(f->comm, &f->rank);
     MPI_Comm_size(f->comm, &f->nranks);
-    f->verbose = o->verbose && f->rank == 0;
-    f->p = o->grid_rows ? o->grid_rows : default_grid_rows(f->nranks);
+    f->verbose = f->options.verbose && f->rank == 0;
+    f->p = f->options.grid_rows ? f->options.grid_rows : default_grid_rows(f->nranks);
     f->q = f->nranks / f->p;
     f->workers = (int)starpu_cpu_worker_get_count();
     rep->p = f->p, rep->q = f->q, rep->ranks = f->nranks, rep->workers_per_rank = f->workers;
     rep->binding = placement_name();
     rep->mpi_polling = mpi_polling_napping() ? "nap" : "spin";
+}
+
+/* Collective: warn (rank 0, verbose) when workers of the node's ranks share
+ * CPUs or outnumber them (README, placement). */
+static void warn_about_placement(blrchol_factor_t *f)
+{
+    report_t *rep = &f->report;
     placement_check(f->comm, &rep->worker_cpus_shared, &rep->ranks_short_of_cpus);
     if (f->verbose && rep->worker_cpus_shared > 0 && strcmp(rep->binding, "none") != 0)
         fprintf(stderr,
@@ -302,115 +286,168 @@ static int begin(const blrchol_problem_t *pb, const blrchol_options_t *options, 
                 "give each rank STARPU_NCPU + 1 cores (mpirun --map-by ppr:R:node:pe=W+1, srun --cpus-per-task=W+1 "
                 "--cpu-bind=cores) or lower STARPU_NCPU (README, placement)\n",
                 rep->ranks_short_of_cpus, f->workers, rep->binding);
+}
 
+/* The precision's codelets, chosen here once, and the settings every task
+ * takes (the truncation threshold comes with the norm estimate). */
+static numerics_t numerics_of(const problem_t *problem, const blrchol_options_t *o)
+{
+    return (numerics_t){.codelets = codelets_of_precision(problem->is_complex), .conj = problem->conj,
+                        .build = o->dense                                ? TILE_BUILD_DENSE
+                                 : o->compress == BLRCHOL_COMPRESS_SVD ? TILE_BUILD_SVD
+                                                                       : TILE_BUILD_ACA,
+                        .source = &problem->source};
+}
+
+/* Allocate the factor, check the arguments, cluster, lay out the tiles and
+ * start memctl.  BLRCHOL_OK, or a code with report.error set. */
+static int begin(const blrchol_problem_t *pb, const blrchol_options_t *options, blrchol_factor_t **out)
+{
+    blrchol_factor_t *f = calloc(1, sizeof *f);
+    *out = f;
+    if (!f)
+        return BLRCHOL_FAILED;
+    live_factors++;
+    f->options = *options;
+    report_t *rep = &f->report;
+    report_describe_run(rep, pb, &f->options);
+    if (!initialised) {
+        snprintf(rep->error, sizeof rep->error, "blrchol_init was not called");
+        return BLRCHOL_BAD_INPUT;
+    }
+    lay_out_ranks(f);
+    warn_about_placement(f);
     char why[256];
     const char *invalid = invalid_arguments(f, pb, why, sizeof why);
     if (invalid) {
         snprintf(rep->error, sizeof rep->error, "%s", invalid);
         return BLRCHOL_BAD_INPUT;
     }
-    if (problem_init(&f->problem, pb, o->nb) != 0) {
+    if (problem_init(&f->problem, pb, f->options.nb) != 0) {
         snprintf(rep->error, sizeof rep->error, "cannot build the problem (out of memory?)");
         return BLRCHOL_FAILED;
     }
     f->has_problem = 1;
-    desc_init(&f->A, pb->n, o->nb, f->p, f->q, f->problem.elem_size, MPI_COMM_WORLD);
+    desc_init(&f->A, pb->n, f->options.nb, f->p, f->q, f->problem.elem_size, MPI_COMM_WORLD);
     f->has_desc = 1;
     rep->nt = f->A.nt;
     rep->dense_bytes = (double)pb->n * (pb->n + 1) / 2 * f->problem.elem_size;
     codelets_reset();
     if (factor_memory_setup(f) != 0)
         return BLRCHOL_FAILED;
-    f->args = (struct kernel_args){.is_complex = f->problem.is_complex, .conj = f->problem.conj,
-                                   .build = o->dense                                ? TILE_BUILD_DENSE
-                                            : o->compress == BLRCHOL_COMPRESS_SVD ? TILE_BUILD_SVD
-                                                                                  : TILE_BUILD_ACA,
-                                   .source = &f->problem.source};
+    f->numerics = numerics_of(&f->problem, &f->options);
     factor_identity_of(&f->problem, &f->A, &f->identity);
     return BLRCHOL_OK;
 }
 
 /* ---- factorize -------------------------------------------------------------- */
 
-/* Generate (and compress) the tiles, then factorise: the timings, the
- * memctl registration of local tiles and every failure agreed on all
- * ranks. */
-static int factorise(blrchol_factor_t *f, double t0)
+/* Why a factorisation failed, agreed on every rank as the largest kind seen:
+ * a refused reservation explains whatever else went wrong. */
+typedef enum { FACTOR_OK, FACTOR_NOT_POSITIVE_DEFINITE, FACTOR_OUT_OF_MEMORY, FACTOR_BUDGET_REFUSED } factor_failure_t;
+
+/* ||A||_F and the tolerance it sets: eps is relative to ||A||_F, and each
+ * of the nt^2 tiles may carry eps ||A||_F / nt
+ * (docs/design/reference-matrices.md). */
+static void estimate_norm(blrchol_factor_t *f)
 {
-    const blrchol_options_t *opt = &f->options;
     report_t *rep = &f->report;
     desc_t *A = &f->A;
-    /* eps is relative to ||A||_F; each of the nt^2 tiles may carry
-     * eps ||A||_F / nt (docs/design/reference-matrices.md). */
     rep->norm_a_estimate = problem_norm_estimate(&f->problem, A, 8, f->comm);
-    f->args.tol = opt->dense ? 0 : opt->eps * rep->norm_a_estimate / A->nt;
-    double t1 = wall(f->comm);
-    rep->time_generate = t1 - t0;
+    f->numerics.tol = f->options.dense ? 0 : f->options.eps * rep->norm_a_estimate / A->nt;
     if (f->verbose)
         fprintf(stderr, "blrchol: %s %s n=%d: %d x %d tiles of %d on %d x %d ranks, ||A||_F ~ %.4g\n", rep->kernel,
                 rep->geometry, A->n, A->nt, A->nt, A->nb, f->p, f->q, rep->norm_a_estimate);
+}
 
-    blr_generate(A, &f->args);
-    starpu_task_wait_for_all();
-    double t2 = wall(f->comm);
-    rep->time_compress = t2 - t1;
-    if (agree_failure(f, tile_mem_refused(NULL, NULL)))
-        return BLRCHOL_OUT_OF_MEMORY;
+/* The built tiles: their statistics in the report, and memctl's view of
+ * the local ones. */
+static void register_tiles(blrchol_factor_t *f)
+{
+    report_t *rep = &f->report;
     struct tile_stats initial;
-    tile_statistics(A, &initial, f->comm);
+    tile_statistics(&f->A, &initial, f->comm);
     rep->rank_max_initial = initial.rank_max;
-    factor_memory_register_local_tiles(A);
+    factor_memory_register_local_tiles(&f->A);
     if (f->verbose)
         fprintf(stderr, "blrchol: tiles built in %.2f s: %.1f MiB (%.2f%% of dense), max rank %d\n",
                 rep->time_compress, initial.bytes / 1048576.0, 100 * initial.bytes / rep->dense_bytes,
                 initial.rank_max);
+}
 
-    /* A reception larger than the high watermark could never be charged.
-     * Decide it on every rank together, before any rank starts: a rank
-     * that stopped submitting alone would leave the others waiting. */
-    size_t largest_tile = (size_t)A->nb * A->nb * A->elem_size;
-    int too_small = opt->memctl && f->nranks > 1 && largest_tile + f->send_window > (size_t)rep->mem_high;
-    if (agree_failure(f, too_small)) {
-        snprintf(rep->error, sizeof rep->error,
-                 "the memory budget is too small for one task: a remote tile of up to %.1f MiB and StarPU-MPI's "
-                 "send window of %.1f MiB do not fit under --mem-high %.1f MiB (raise --mem-high/--node-mem, lower "
-                 "--nb, or set STARPU_MPI_NDETACHED_SEND lower)",
-                 largest_tile / 1048576.0, f->send_window / 1048576.0, rep->mem_high / 1048576.0);
-        return BLRCHOL_BAD_INPUT;
-    }
+/* A reception larger than the high watermark could never be charged.
+ * Decided on every rank together, before any rank starts: a rank that
+ * stopped submitting alone would leave the others waiting. */
+static int check_budget(blrchol_factor_t *f)
+{
+    report_t *rep = &f->report;
+    size_t largest_tile = (size_t)f->A.nb * f->A.nb * f->A.elem_size;
+    int too_small = f->options.memctl && f->nranks > 1 && largest_tile + f->send_window > (size_t)rep->mem_high;
+    if (!agree_failure(f, too_small))
+        return BLRCHOL_OK;
+    snprintf(rep->error, sizeof rep->error,
+             "the memory budget is too small for one task: a remote tile of up to %.1f MiB and StarPU-MPI's "
+             "send window of %.1f MiB do not fit under --mem-high %.1f MiB (raise --mem-high/--node-mem, lower "
+             "--nb, or set STARPU_MPI_NDETACHED_SEND lower)",
+             largest_tile / 1048576.0, f->send_window / 1048576.0, rep->mem_high / 1048576.0);
+    return BLRCHOL_BAD_INPUT;
+}
 
+/* Submit the factorisation and wait for it; what went wrong on this rank. */
+static factor_failure_t factor(blrchol_factor_t *f, int *failed_tile)
+{
+    desc_t *A = &f->A;
     kernel_flops_reset();
-    progress_start("factor", count_factor_tasks(A), 5.0, !f->verbose);
-    int submitted = blr_potrf(A, &f->args);
+    progress_start("factor", chol_tasks_run_here(A), 5.0, !f->verbose);
+    int submitted = blr_potrf(A, &f->numerics, f->step_sync);
     starpu_task_wait_for_all();
     starpu_mpi_wait_for_all(A->comm);
     progress_stop();
-    double t3 = wall(f->comm);
-    rep->time_factor = t3 - t2;
-    /* 1: not positive definite, 2: out of memory, 3: budget refused (the
-     * cause of anything else that went wrong). */
-    int failure_tile = -1, failure_column = 0;
-    int local = submitted != 0 ? 3 : tile_mem_refused(NULL, NULL) ? 2
-              : codelets_potrf_failure(&failure_tile, &failure_column) ? 1 : 0;
-    int failure = agree_failure(f, local);
-    if (failure == 3) {
+    int column;
+    *failed_tile = -1;
+    if (submitted != 0)
+        return FACTOR_BUDGET_REFUSED;
+    if (tile_mem_refused(NULL, NULL))
+        return FACTOR_OUT_OF_MEMORY;
+    if (codelets_potrf_failure(failed_tile, &column))
+        return FACTOR_NOT_POSITIVE_DEFINITE;
+    return FACTOR_OK;
+}
+
+/* The outcome agreed on every rank, as a return code with report.error set. */
+static int agree_on_outcome(blrchol_factor_t *f, factor_failure_t local, int failed_tile)
+{
+    report_t *rep = &f->report;
+    const desc_t *A = &f->A;
+    switch ((factor_failure_t)agree_failure(f, local)) {
+    case FACTOR_BUDGET_REFUSED:
         snprintf(rep->error, sizeof rep->error, "memctl refused a reservation (budget too small for one task)");
         return BLRCHOL_BAD_INPUT;
-    }
-    if (failure == 2)
+    case FACTOR_OUT_OF_MEMORY:
         return BLRCHOL_OUT_OF_MEMORY;
-    if (failure == 1) {
+    case FACTOR_NOT_POSITIVE_DEFINITE: {
         /* The first failing tile in elimination order: later ones only
          * inherit its garbage. */
-        int mine = failure_tile >= 0 ? failure_tile : A->nt, global_tile;
-        MPI_Allreduce(&mine, &global_tile, 1, MPI_INT, MPI_MIN, f->comm);
+        int mine = failed_tile >= 0 ? failed_tile : A->nt, first;
+        MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, f->comm);
         snprintf(rep->error, sizeof rep->error,
                  "the matrix is not positive definite: POTRF failed on diagonal tile %d (rows %d..%d after "
                  "clustering)%s",
-                 global_tile, global_tile * A->nb, global_tile * A->nb + desc_tile_rows(A, global_tile) - 1,
-                 opt->dense ? "" : "; a smaller --eps may help if the exact matrix is positive definite");
+                 first, first * A->nb, first * A->nb + desc_tile_rows(A, first) - 1,
+                 f->options.dense ? "" : "; a smaller --eps may help if the exact matrix is positive definite");
         return BLRCHOL_BAD_INPUT;
     }
+    case FACTOR_OK:
+        break;
+    }
+    return BLRCHOL_OK;
+}
+
+/* The factorisation's rates in the report: dense-equivalent and actual. */
+static void report_rates(blrchol_factor_t *f)
+{
+    report_t *rep = &f->report;
+    const desc_t *A = &f->A;
     double flops = kernel_flops_total();
     MPI_Allreduce(MPI_IN_PLACE, &flops, 1, MPI_DOUBLE, MPI_SUM, f->comm);
     double dense_flops = (double)A->n * A->n * A->n / 3.0 * (f->problem.is_complex ? 4 : 1);
@@ -419,6 +456,32 @@ static int factorise(blrchol_factor_t *f, double t0)
     if (f->verbose)
         fprintf(stderr, "blrchol: factorised in %.2f s (%.1f Gflop/s dense-equivalent)\n", rep->time_factor,
                 rep->gflops_factor);
+}
+
+/* Generate (and compress) the tiles, then factorise: the phases timed,
+ * every failure agreed on all ranks. */
+static int factorise(blrchol_factor_t *f, double t0)
+{
+    report_t *rep = &f->report;
+    estimate_norm(f);
+    double t1 = wall(f->comm);
+    rep->time_generate = t1 - t0;
+    blr_generate(&f->A, &f->numerics);
+    starpu_task_wait_for_all();
+    double t2 = wall(f->comm);
+    rep->time_compress = t2 - t1;
+    if (agree_failure(f, tile_mem_refused(NULL, NULL)))
+        return BLRCHOL_OUT_OF_MEMORY;
+    register_tiles(f);
+    int code = check_budget(f);
+    if (code != BLRCHOL_OK)
+        return code;
+    int failed_tile;
+    factor_failure_t local = factor(f, &failed_tile);
+    rep->time_factor = wall(f->comm) - t2;
+    if ((code = agree_on_outcome(f, local, failed_tile)) != BLRCHOL_OK)
+        return code;
+    report_rates(f);
     return BLRCHOL_OK;
 }
 
@@ -529,7 +592,7 @@ int blrchol_solve(blrchol_factor_t *f, int nrhs, const void *b, void *x)
     /* One right-hand side at a time through the same factor. */
     for (int k = 0; k < nrhs; k++) {
         scatter_rhs(f, (const char *)b + k * column);
-        blr_solve(A, &f->args);
+        blr_solve(A, &f->numerics);
         starpu_task_wait_for_all();
         starpu_mpi_wait_for_all(A->comm);
         desc_drop_partials(A);

@@ -10,8 +10,7 @@
 #include <mpi.h>
 
 #include "include/blrchol.h"
-#include "runtime/codelets.h"
-#include "algorithm/desc.h"
+#include "algorithm/algorithms.h"
 #include "library/factor_file.h"
 #include "library/problem.h"
 #include "library/report.h"
@@ -24,7 +23,8 @@ struct blrchol_factor {
     problem_t problem;
     int has_comm, has_problem, has_desc, has_memctl; /* what blrchol_free undoes */
     desc_t A;
-    struct kernel_args args;
+    numerics_t numerics;   /* the precision's codelets and the settings tasks take */
+    MPI_Comm step_sync;    /* blr_potrf's step synchronisation: comm, or MPI_COMM_NULL */
     factor_identity_t identity;
     size_t send_window;    /* memctl's fixed charge for StarPU-MPI's send buffers */
     double rss_start;      /* this rank's peak RSS before its tiles were built */
@@ -33,7 +33,8 @@ struct blrchol_factor {
     FILE *task_trace;      /* task spans */
 };
 
-/* Watermarks, capacity, trace files and memctl's hooks for this factor.
+/* Watermarks, capacity, trace files, memctl and the step synchronisation
+ * switch for this factor.
  * 0, or -1 with report.error set. */
 int factor_memory_setup(blrchol_factor_t *f);
 /* memctl's view of the local tiles, after generation or a load. */

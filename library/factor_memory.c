@@ -1,52 +1,24 @@
 /*
  * factor_memory.c: memory control for one factor: the watermarks, the
- * --node-mem capacity, the hooks StarPU's threads call into memctl, the
- * trace files, and the per-rank memory report.
+ * --node-mem capacity, memctl's start and stop, the step synchronisation
+ * switch, the trace files, and the per-rank memory report.  The runtime
+ * calls memctl itself (tile interface, runtime allocator, submission).
  */
 #include "library/factor.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <starpu.h>
 
-#include "algorithm/algorithms.h"
 #include "runtime/process_memory.h"
 #include "runtime/runtime_alloc.h"
 #include "runtime/task_trace.h"
 #include "runtime/tile_interface.h"
 #include "memctl/memctl.h"
 #include "memctl/tile_mem.h"
-
-/* ---- the hooks StarPU's threads call -------------------------------------- */
-
-static int memctl_reserve_hook(long index, size_t dense_bytes)
-{
-    return memctl_reserve_remote((int)index, dense_bytes);
-}
-static void memctl_received_hook(int index, size_t bytes) { memctl_received(index, bytes); }
-static void memctl_released_hook(int index) { memctl_released(index); }
-static void memctl_resized_hook(int index, size_t bytes) { memctl_local_set(index, bytes); }
-static void memctl_early_hook(long delta) { memctl_early(delta); }
-
-static MPI_Comm step_comm;
-/* Open MPI's MPI_Barrier polls for as long as the slowest rank takes to
- * get there (held back by StarPU's task window or by memctl), on a core
- * the workers need: seen at n = 30000 on 2 ranks, both main threads in it.
- * Waiting in naps of 50 us costs at most a nap per step. */
-static void step_barrier(void)
-{
-    MPI_Request request;
-    int done = 0;
-    MPI_Ibarrier(step_comm, &request);
-    for (MPI_Test(&request, &done, MPI_STATUS_IGNORE); !done; MPI_Test(&request, &done, MPI_STATUS_IGNORE)) {
-        const struct timespec nap = {0, 50 * 1000};
-        nanosleep(&nap, NULL);
-    }
-}
 
 /* StarPU-MPI packs at most STARPU_MPI_NDETACHED_SEND sends at a time
  * (default 10; runtime_alloc.h): the send buffers never hold more than
@@ -129,11 +101,7 @@ int factor_memory_setup(blrchol_factor_t *f)
         return -1;
     }
     f->has_memctl = 1;
-    tile_interface_set_hooks(memctl_received_hook, memctl_released_hook, memctl_resized_hook);
-    runtime_alloc_set_early_hook(memctl_early_hook);
-    blr_set_reserve_hook(memctl_reserve_hook);
-    step_comm = f->comm;
-    blr_set_step_sync(step_sync ? step_barrier : NULL);
+    f->step_sync = step_sync ? f->comm : MPI_COMM_NULL;
     return 0;
 }
 
@@ -214,10 +182,6 @@ void factor_memory_teardown(blrchol_factor_t *f)
 {
     if (f->has_memctl) {
         memctl_shutdown();
-        tile_interface_set_hooks(NULL, NULL, NULL);
-        runtime_alloc_set_early_hook(NULL);
-        blr_set_reserve_hook(NULL);
-        blr_set_step_sync(NULL);
         f->has_memctl = 0;
     }
     if (f->trace)

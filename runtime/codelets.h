@@ -2,7 +2,9 @@
  * codelets.h: the StarPU codelets of the factorisation and the solves.  Each
  * is a thin wrapper: unpack the buffers, call the plain kernel of
  * tile_kernels.h (or the compression of lowrank.h), record the outcome.
- * They know StarPU and tiles, not the distribution.
+ * They know StarPU and tiles, not the distribution.  One precision-generic
+ * source (t_codelets.c) gives the d and the z codelets; the precision is
+ * chosen once, with the table of codelets the algorithms submit.
  */
 #ifndef BLRCHOL_CODELETS_H
 #define BLRCHOL_CODELETS_H
@@ -21,25 +23,37 @@ typedef struct tile_source {
 
 typedef enum { TILE_BUILD_DENSE, TILE_BUILD_ACA, TILE_BUILD_SVD } tile_build_t;
 
-/* Passed by value to every codelet. */
-struct kernel_args {
-    int is_complex;   /* 0: d kernels, 1: z kernels */
-    int conj;         /* 1: Hermitian (L L^H); 0: L L^T */
-    double tol;       /* absolute per-tile truncation threshold */
-    int row, col;     /* tile coordinates, for messages */
-    int row0, col0;   /* first matrix row / column of the tile (generate) */
+/* The arguments of each codelet, passed by value.  `conj` = 1: Hermitian
+ * (L L^H); 0: L L^T.  `tol`: absolute per-tile truncation threshold. */
+struct generate_args {
+    int row, col;         /* tile coordinates: diagonal tiles stay dense */
+    int row0, col0;       /* first matrix row / column of the tile */
     tile_build_t build;
+    double tol;
+    int conj;
     const tile_source_t *source;
 };
+struct potrf_args { int tile; int conj; };   /* tile: the diagonal tile's index, for the failure report */
+struct trsm_args { int conj; };
+struct syrk_args { int conj; };
+struct gemm_args { double tol; int conj; };
+struct trsv_args { int conj; int adjoint; }; /* adjoint = 1: solve with L^* */
+struct gemv_args { int conj; int adjoint; }; /* adjoint = 1: y -= L^* x */
 
-extern struct starpu_codelet cl_generate; /* W tile */
-extern struct starpu_codelet cl_potrf;    /* RW diagonal tile */
-extern struct starpu_codelet cl_trsm;     /* RW A_ij, R L_jj */
-extern struct starpu_codelet cl_syrk;     /* RW D_ii, R A_ij */
-extern struct starpu_codelet cl_gemm;     /* RW A_ik, R A_ij, R A_kj */
-extern struct starpu_codelet cl_trsv;     /* R L_jj, RW x_j (vector); args.row: 1 for L^* */
-extern struct starpu_codelet cl_gemv;     /* R L_ij, R x, RW y (vectors); args.row: 1 for y -= L^* x */
-extern struct starpu_codelet cl_vector_add; /* R partial, RW x (vectors): x += partial */
+/* The codelets of one precision. */
+typedef struct codelets {
+    struct starpu_codelet *generate;   /* W tile; generate_args */
+    struct starpu_codelet *potrf;      /* RW diagonal tile; potrf_args */
+    struct starpu_codelet *trsm;       /* RW A_mk, R L_kk; trsm_args */
+    struct starpu_codelet *syrk;       /* RW D_nn, R A_nk; syrk_args */
+    struct starpu_codelet *gemm;       /* RW A_mn, R A_mk, R A_nk; gemm_args */
+    struct starpu_codelet *trsv;       /* R L_kk, RW x_k (vector); trsv_args */
+    struct starpu_codelet *gemv;       /* R L_mk, R x, RW y (vectors); gemv_args */
+    struct starpu_codelet *vector_add; /* R partial, RW x (vectors): x += partial */
+} codelets_t;
+
+/* The codelets for complex entries (is_complex = 1) or real ones. */
+const codelets_t *codelets_of_precision(int is_complex);
 
 /* First POTRF failure seen on this rank: 0 if none, else 1 with the tile
  * index (diagonal block) and the 1-based column within it. */
@@ -47,5 +61,18 @@ int codelets_potrf_failure(int *tile, int *column);
 /* Number of codelets completed on this rank (progress reports). */
 long codelets_completed(void);
 void codelets_reset(void);
+
+/* ---- for the codelets of both precisions (t_codelets.c) ------------------ */
+
+extern const codelets_t codelets_d, codelets_z;
+extern struct starpu_codelet cl_vector_add;
+/* Counts a factorisation task as completed and tells whether to run it:
+ * 0 once the run is lost (out of memory, or not positive definite), so
+ * that the remaining tasks finish at once and every rank reports. */
+int codelet_factor_task_starts(void);
+/* A solve task: whether to run it. */
+int codelet_solve_task_starts(void);
+/* POTRF of diagonal tile `tile` failed at 1-based `column`: the first one kept. */
+void codelet_note_potrf_failure(int tile, int column);
 
 #endif

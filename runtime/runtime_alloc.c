@@ -8,6 +8,7 @@
 #include <starpu_mpi.h>
 
 #include "common/atomic_peak.h"
+#include "memctl/memctl.h"
 #include "memctl/tile_mem.h"
 
 /* Each buffer starts with a header saying its size and kind, so that the
@@ -22,7 +23,6 @@ struct header {
 static int installed;
 static atomic_size_t held[RUNTIME_KINDS], peak[RUNTIME_KINDS];
 static atomic_long allocated[RUNTIME_KINDS], check_failures;
-static void (*early_hook)(long delta);
 
 /* Set by the datatype function StarPU-MPI calls on a tile's handle just
  * before it allocates a posted receive's buffer (runtime_alloc.h). */
@@ -44,8 +44,7 @@ static void note(int kind, size_t bytes, int sign)
             tile_mem_early_add(bytes);
         else
             tile_mem_early_sub(bytes);
-        if (early_hook)
-            early_hook(sign > 0 ? (long)bytes : -(long)bytes);
+        memctl_early(sign > 0 ? (long)bytes : -(long)bytes);
     } else if (kind != RUNTIME_OTHER) {
         if (sign > 0)
             tile_mem_count(bytes);
@@ -117,8 +116,6 @@ void runtime_alloc_watch_interface(int interface_id)
         starpu_mpi_interface_datatype_register((enum starpu_data_interface_id)interface_id, mark_thread,
                                                no_datatype_to_free);
 }
-
-void runtime_alloc_set_early_hook(void (*hook)(long delta)) { early_hook = hook; }
 
 void *runtime_alloc_send_buffer(size_t bytes)
 {

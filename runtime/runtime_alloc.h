@@ -41,6 +41,9 @@
  * i.e. on a marked thread, a posted one on an unmarked thread;
  * runtime_alloc_check_failures counts the buffers where the two disagree.
  *
+ * Early data is also charged to memctl as it comes and goes (memctl_early:
+ * nobody reserved it; it never blocks).
+ *
  * Every allocation StarPU makes in main memory goes through
  * starpu_malloc_set_hooks into this module; StarPU's other allocations
  * (replicas of built-in interfaces: the solve's vector pieces) carry
@@ -60,12 +63,6 @@ void runtime_alloc_install(void);
 /* Called once with the tile interface's id, after StarPU-MPI is up and
  * before any communication: registers the marking datatype function. */
 void runtime_alloc_watch_interface(int interface_id);
-
-/* Called with +bytes when early data arrives and -bytes when it is
- * unpacked (memctl charges it), after the allocator's count moved; from
- * StarPU-MPI's threads or the submitting thread, so it must not block or
- * call StarPU.  NULL: none. */
-void runtime_alloc_set_early_hook(void (*hook)(long delta));
 
 /* A send buffer for the tile interface's pack; StarPU-MPI frees it with
  * starpu_free_on_node_flags(..., 0).  Without the hooks, StarPU's own. */

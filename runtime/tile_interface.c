@@ -2,25 +2,15 @@
 
 #include <string.h>
 
+#include "memctl/memctl.h"
 #include "memctl/tile_mem.h"
 #include "runtime/runtime_alloc.h"
-
-static void (*hook_received)(int, size_t);
-static void (*hook_released)(int);
-static void (*hook_resized)(int, size_t);
-
-void tile_interface_set_hooks(void (*received)(int, size_t), void (*released)(int), void (*resized)(int, size_t))
-{
-    hook_received = received;
-    hook_released = released;
-    hook_resized = resized;
-}
 
 void tile_interface_note_written(void *buffer)
 {
     struct tile_interface *itf = buffer;
-    if (!itf->remote && hook_resized)
-        hook_resized(itf->tile_index, tile_payload_bytes(&itf->tile));
+    if (!itf->remote)
+        memctl_local_set(itf->tile_index, tile_payload_bytes(&itf->tile));
 }
 
 /* Every node gets the shape; storage exists nowhere yet. */
@@ -61,8 +51,8 @@ static void tile_free_data_on_node(void *data_interface, unsigned node)
     int rank = itf->tile.rank;
     tile_release(&itf->tile);
     itf->tile.rank = rank; /* keep the last known rank for the next allocation */
-    if (itf->remote && hook_released)
-        hook_released(itf->tile_index);
+    if (itf->remote)
+        memctl_released(itf->tile_index);
 }
 
 tile_t *tile_interface_get(starpu_data_handle_t handle)
@@ -166,8 +156,8 @@ static int tile_unpack_data(starpu_data_handle_t handle, unsigned node, void *pt
      * its count. */
     runtime_alloc_unpacking(ptr);
     starpu_free_on_node_flags(node, (uintptr_t)ptr, count, 0);
-    if (itf->remote && hook_received)
-        hook_received(itf->tile_index, tile_payload_bytes(t));
+    if (itf->remote)
+        memctl_received(itf->tile_index, tile_payload_bytes(t));
     return 0;
 }
 

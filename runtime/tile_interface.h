@@ -6,8 +6,10 @@
  * rank.  Codelets reallocate U/V in place through the tile functions, i.e.
  * through tile_mem, the allocator memctl sees.
  *
- * memctl hooks: unpack_data reports the received size of a remote tile,
- * free_data_on_node reports that a remote copy is gone.
+ * memctl sees every copy (memctl/memctl.h; nothing while memctl is not
+ * started): unpack_data reports the received size of a remote tile,
+ * free_data_on_node that a remote copy is gone, and codelets the new size
+ * of a local tile they wrote.
  */
 #ifndef BLRCHOL_TILE_INTERFACE_H
 #define BLRCHOL_TILE_INTERFACE_H
@@ -36,14 +38,8 @@ static inline tile_t *tile_of_buffer(void *buffer)
 /* The tile on main RAM of a handle the caller has acquired. */
 tile_t *tile_interface_get(starpu_data_handle_t handle);
 
-/* Hooks for memctl, set once before any registration (NULL: none):
- * received: a remote tile's copy arrived with `bytes` (unpack);
- * released: a remote tile's copy was freed;
- * resized: a local tile now holds `bytes` (after a codelet wrote it). */
-void tile_interface_set_hooks(void (*received)(int tile_index, size_t bytes),
-                              void (*released)(int tile_index),
-                              void (*resized)(int tile_index, size_t bytes));
-/* Called by codelets after writing the tile of `buffer`. */
+/* Called by codelets after writing the tile of `buffer`: memctl learns a
+ * local tile's new size. */
 void tile_interface_note_written(void *buffer);
 
 #endif
