@@ -128,7 +128,9 @@ int options_parse(options_t *opt, int argc, char **argv, int verbose)
         {"save-factor", required_argument, 0, OPT_SAVE_FACTOR}, {"load-factor", required_argument, 0, OPT_LOAD_FACTOR},
         {"help", no_argument, 0, 'h'},             {0, 0, 0, 0}};
     opterr = 0;
-    optind = 1;
+    /* 0, not 1: glibc then also forgets where it stopped inside a cluster
+     * of short options ("-hn"), which points into the previous argv. */
+    optind = 0;
     int c;
     while ((c = getopt_long(argc, argv, ":n:P:h", longopts, NULL)) != -1) {
         switch (c) {
