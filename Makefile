@@ -33,7 +33,7 @@ SANITIZE_FLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
 override LDFLAGS += $(SANITIZE_FLAGS)
 # Reports that belong to StarPU, Open MPI and their libraries are named in
 # the suppression files; UBSan stops at its first report, as ASan does.
-export ASAN_OPTIONS := detect_leaks=1:abort_on_error=0
+export ASAN_OPTIONS := detect_leaks=1:fast_unwind_on_malloc=0
 export LSAN_OPTIONS := suppressions=$(CURDIR)/tests/sanitizers/lsan.supp:print_suppressions=0
 export UBSAN_OPTIONS := suppressions=$(CURDIR)/tests/sanitizers/ubsan.supp:halt_on_error=1:print_stacktrace=1
 endif
@@ -179,9 +179,9 @@ else
 # Under the sanitizers: the unit suites (tests/unit/), then small solves on
 # 2 ranks.  The MPI suites stay out: several run the command under valgrind,
 # which does not mix with ASan.
-SANITIZE_SUITES ?= $(sort $(shell sed -n 's/^Test(\([a-z_0-9]*\),.*/\1/p' tests/unit/*.c))
-SANITIZE_RUNS ?= "-n 3000 --nb 256 --check" "-n 2000 --nb 256 --kernel helmholtz --nrhs 2 --check" \
-                 "-n 2000 --nb 256 --dense --check" "-n 3000 --nb 256 --node-mem 64M --check"
+SANITIZE_SUITES ?= $(sort $(shell sed -n 's/^[ \t]*Test.\([a-z_0-9]*\),.*/\1/p' tests/unit/*.c))
+SANITIZE_RUNS ?= "-n 1500 --nb 128 --check" "-n 1000 --nb 128 --kernel helmholtz --nrhs 2 --check" \
+                 "-n 1000 --nb 128 --dense --check" "-n 1500 --nb 128 --node-mem 8M --check"
 check: blrchol build/run_tests
 	@test "$(HAVE_CRITERION)" = yes || { echo "blrchol: Criterion not found: install libcriterion-dev or pass --with-criterion=DIR to configure" >&2; exit 1; }
 	@export OPENBLAS_CORETYPE=$${OPENBLAS_CORETYPE:-SANDYBRIDGE}; \
