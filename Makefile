@@ -227,7 +227,7 @@ fuzz: $(FUZZ_TARGETS:%=build/fuzz/fuzz-%)
 	    echo "fuzz: $$target for $(FUZZ_SECONDS) s"; \
 	    if build/fuzz/fuzz-$$target -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build/fuzz/crashes/$$target- \
 	           build/fuzz/corpus/$$target fuzz/corpus/$$target > build/fuzz/$$target.log 2>&1; then \
-	        tail -n 2 build/fuzz/$$target.log; \
+	        grep -E '^(#[0-9]+[[:space:]]+DONE|Done [0-9]+ runs)' build/fuzz/$$target.log; \
 	    else \
 	        tail -n 40 build/fuzz/$$target.log; failed="$$failed $$target"; \
 	    fi; \
