@@ -276,8 +276,10 @@ static int by_tag(const void *a, const void *b)
  * that appears twice, at the later of its lines. */
 static int sort_nodes(struct reader *r, struct growing *nodes)
 {
+    /* Without nodes the list is NULL, which qsort and bsearch must not see. */
     struct node *list = nodes->items;
-    qsort(list, nodes->count, sizeof *list, by_tag);
+    if (list)
+        qsort(list, nodes->count, sizeof *list, by_tag);
     for (size_t k = 1; k < nodes->count; k++)
         if (list[k].tag == list[k - 1].tag) {
             r->line_number = list[k].line > list[k - 1].line ? list[k].line : list[k - 1].line;
@@ -292,7 +294,7 @@ static int triangle_vertices(struct reader *r, const struct growing *nodes, cons
 {
     for (int c = 0; c < 3; c++) {
         struct node key = {.tag = triangle->nodes[c]};
-        const struct node *found = bsearch(&key, nodes->items, nodes->count, sizeof key, by_tag);
+        const struct node *found = nodes->items ? bsearch(&key, nodes->items, nodes->count, sizeof key, by_tag) : NULL;
         if (!found)
             return fail(r, "triangle on node %ld, which is not in $Nodes", key.tag);
         memcpy(v + 3 * c, found->xyz, 3 * sizeof(double));
@@ -319,6 +321,8 @@ static int triangle_measures(struct reader *r, bem_mesh_t *mesh, size_t t)
     double longest2 = fmax(e1[0] * e1[0] + e1[1] * e1[1] + e1[2] * e1[2],
                            fmax(e2[0] * e2[0] + e2[1] * e2[1] + e2[2] * e2[2],
                                 e3[0] * e3[0] + e3[1] * e3[1] + e3[2] * e3[2]));
+    if (!isfinite(area))
+        return fail(r, "triangle too large: its area overflows (an edge of %g)", sqrt(longest2));
     if (!(area > 1e-12 * longest2))
         return fail(r, "degenerate triangle (area %g for an edge of %g)", area, sqrt(longest2));
     mesh->areas[t] = area;

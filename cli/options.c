@@ -363,7 +363,9 @@ int options_parse(options_t *opt, int argc, char **argv, int verbose)
     char shorts[2 + 2 * NROWS];
     getopt_tables(longs, shorts);
     opterr = 0;
-    optind = 1;
+    /* 0, not 1: glibc then also forgets where it stopped inside a cluster
+     * of short options ("-hn"), which points into the previous argv. */
+    optind = 0;
     int c;
     while ((c = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
         if (c == ':')
