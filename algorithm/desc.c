@@ -145,6 +145,7 @@ void desc_destroy(desc_t *d)
     if (d->partials && d->partial_home)
         desc_drop_partials(d);
     free(d->tiles);
+    free(d->reception_bound);
     free(d->solve_tiles);
     free(d->x);
     free(d->x_home);

@@ -26,6 +26,7 @@ typedef struct desc {
     void **x_home;                   /* owned vector pieces' buffers */
     starpu_data_handle_t *partials;  /* 2 sweeps x nt pieces x nranks partial sums (solves) */
     void **partial_home;             /* owned partial sums' buffers */
+    size_t *reception_bound;         /* ntiles: what memctl reserves to receive a tile; NULL: its dense size */
 } desc_t;
 
 int desc_init(desc_t *d, int n, int nb, int p, int q, int elem_size, MPI_Comm comm);
@@ -39,6 +40,15 @@ static inline int desc_tile_rows(const desc_t *d, int i)
     return rest < d->nb ? rest : d->nb;
 }
 static inline int desc_is_mine(const desc_t *d, int i, int j) { return desc_owner(d, i, j) == d->rank; }
+static inline size_t desc_dense_bytes(const desc_t *d, int i, int j)
+{
+    return (size_t)desc_tile_rows(d, i) * desc_tile_rows(d, j) * d->elem_size;
+}
+/* The bytes memctl reserves for a reception of tile (i, j). */
+static inline size_t desc_reception_bound(const desc_t *d, int i, int j)
+{
+    return d->reception_bound ? d->reception_bound[desc_index(d, i, j)] : desc_dense_bytes(d, i, j);
+}
 
 /* The handle of tile (i, j), registering it here first if needed. */
 starpu_data_handle_t desc_tile(desc_t *d, int i, int j);

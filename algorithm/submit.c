@@ -17,8 +17,7 @@ static int reserve_reception(desc_t *A, int i, int j)
     starpu_data_handle_t cached = A->tiles[desc_index(A, i, j)];
     if (cached && starpu_mpi_cached_receive(cached))
         return 0;
-    size_t dense_bytes = (size_t)desc_tile_rows(A, i) * desc_tile_rows(A, j) * A->elem_size;
-    return memctl_reserve_remote((int)desc_index(A, i, j), dense_bytes) ? -1 : 1;
+    return memctl_reserve_remote((int)desc_index(A, i, j), desc_reception_bound(A, i, j)) ? -1 : 1;
 }
 
 /* Submit task t with codelet cl and its arguments, on the owner of the

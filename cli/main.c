@@ -139,6 +139,7 @@ static blrchol_options_t factor_options(const options_t *opt)
     options.grid_rows = opt->p, options.memctl = opt->memctl, options.node_mem = opt->node_mem;
     options.mem_high = opt->mem_high, options.mem_low = opt->mem_low, options.growth_margin = opt->growth_margin;
     options.trace_path = opt->trace_path, options.verbose = !opt->quiet, options.no_step_sync = opt->no_step_sync;
+    options.reserve = opt->reserve, options.plan_only = opt->plan;
     return options;
 }
 
@@ -175,7 +176,7 @@ static int factor_and_solve(run_t *run)
                                 : blrchol_factorize(&run->problem, &options, &factor);
     if (code == BLRCHOL_OK && opt->save_factor)
         code = blrchol_save(factor, opt->save_factor);
-    if (code == BLRCHOL_OK)
+    if (code == BLRCHOL_OK && !opt->plan)
         code = blrchol_solve(factor, run->nrhs, run->b, run->x);
     blrchol_get_report(factor, &run->report);
     blrchol_free(factor);
@@ -214,7 +215,9 @@ static int report(run_t *run, int code)
     const options_t *opt = &run->opt;
     if (code != BLRCHOL_OK)
         fprintf(stderr, "blrchol: %s\n", run->report.error);
-    if (!opt->quiet || code != BLRCHOL_OK)
+    if (opt->plan && code == BLRCHOL_OK)
+        blrchol_report_plan(&run->report, stdout);
+    else if (!opt->quiet || code != BLRCHOL_OK)
         blrchol_report_summary(&run->report, stdout);
     if (opt->json_path) {
         FILE *out = strcmp(opt->json_path, "-") ? fopen(opt->json_path, "w") : stdout;
@@ -260,7 +263,7 @@ int main(int argc, char **argv)
     code = factor_and_solve(&run);
     if (code == BLRCHOL_OK && run.opt.check)
         check_residual(&run);
-    if (code == BLRCHOL_OK && run.rank == 0)
+    if (code == BLRCHOL_OK && run.rank == 0 && !run.opt.plan)
         code = write_solution(&run);
     if (run.rank == 0)
         code = report(&run, code);

@@ -100,6 +100,15 @@ static int one_of(const char *text, void *out, const char *const *choices)
     return -1;
 }
 
+static int reserve(const char *text, void *out)
+{
+    blrchol_reserve_t *mode = out;
+    if (strcmp(text, "rank") != 0 && strcmp(text, "dense") != 0)
+        return -1;
+    *mode = strcmp(text, "rank") == 0 ? BLRCHOL_RESERVE_RANK : BLRCHOL_RESERVE_DENSE;
+    return 0;
+}
+
 static int binding(const char *text, void *out)
 {
     return one_of(text, out, (const char *const[]){"auto", "starpu", NULL});
@@ -192,11 +201,21 @@ static const option_row_t rows[] = {
     {"Memory control", 0, "node-mem", "SIZE", AT(node_mem), size, "--node-mem must be a size, got",
      "e.g. 512M or 18G", "per-rank capacity of tile memory, e.g. 512M, 18G (default: none)"},
     {0, 0, "mem-high", "SIZE", AT(mem_high), size, "--mem-high must be a size, got", "e.g. 400M",
-     "block submission above this charge (default 75% of the capacity)"},
+     "block submission above this charge (default: the capacity less\n"
+     "two tiles)"},
     {0, 0, "mem-low", "SIZE", AT(mem_low), size, "--mem-low must be a size, got", "e.g. 300M",
-     "resume below this charge (default 66% of the capacity)"},
+     "resume below this charge (default: 4 tiles under --mem-high, or\n"
+     "halfway down to the charge of the rank's own tiles)"},
     {0, 0, "growth-margin", "F", AT(growth_margin), margin, "--growth-margin must be a fraction >= 0, got",
-     "e.g. 0.2", "local tiles charged at size x (1 + F) (default 0.2)"},
+     "e.g. 0.2", "growth a low-rank tile may undergo, as a fraction of its size\n"
+     "(memctl's growth pool and rank reservations; default 0.2)"},
+    {0, 0, "reserve", "R", AT(reserve), reserve, "--reserve must be rank or dense, got", "e.g. --reserve rank",
+     "rank | dense: what memctl reserves to receive a remote tile: its\n"
+     "rank after compression plus the growth margin, or its dense size\n"
+     "(default rank)"},
+    {0, 0, "plan", 0, AT(plan), set_on, 0, 0,
+     "build the tiles, print each rank's memory plan (own tiles, largest\n"
+     "step's receptions, least --node-mem, fewest ranks) and stop"},
     {0, 0, "no-memctl", 0, AT(memctl), set_off, 0, 0, "account memory but never block submission"},
     {0, 0, "no-step-sync", 0, AT(no_step_sync), set_on, 0, 0,
      "memctl without step synchronisation: messages may reach a rank\n"
@@ -289,6 +308,9 @@ static const char *size_text(size_t bytes, char *buffer, size_t length)
 /* Options each valid alone that do not go together. */
 static int check_combination(const options_t *opt, int verbose)
 {
+    if (opt->plan && (opt->load_factor || opt->save_factor || opt->check))
+        return usage_error(verbose, "drop --check, --save-factor and --load-factor with --plan",
+                           "--plan builds the tiles and stops: there is no factor to check, save or load");
     if (opt->save_factor && opt->load_factor)
         return usage_error(verbose, "a loaded factor is saved already: drop one", "--save-factor with --load-factor");
     if (opt->mesh_path && opt->kernel == BEM_SQEXP)

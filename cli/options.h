@@ -36,6 +36,8 @@ typedef struct options {
     double growth_margin;
     int memctl;
     int no_step_sync;
+    blrchol_reserve_t reserve; /* --reserve: rank (default) or dense */
+    int plan;                /* --plan: the memory plan, no factorisation */
     int task_window;         /* --task-window: -1 not given, 0 no limit */
     const char *binding;     /* --binding: NULL not given, "auto" or "starpu" */
     const char *mpi_polling; /* --mpi-polling: NULL not given, "auto", "nap" or "spin" */

@@ -76,6 +76,11 @@ struct blrchol_problem {
 };
 
 typedef enum { BLRCHOL_COMPRESS_ACA, BLRCHOL_COMPRESS_SVD } blrchol_compress_t;
+/* What memctl reserves to receive a remote tile: its dense size (always an
+ * upper bound), or a bound from its rank after compression plus the growth
+ * margin (tighter; a copy that arrives larger is charged on arrival and
+ * counted) (docs/design/memctl.md). */
+typedef enum { BLRCHOL_RESERVE_RANK, BLRCHOL_RESERVE_DENSE } blrchol_reserve_t;
 
 typedef struct blrchol_options {
     int nb;                      /* tile size (512) */
@@ -86,9 +91,12 @@ typedef struct blrchol_options {
     /* memory control, per rank */
     int memctl;                  /* 1: block submission above mem_high (1) */
     size_t node_mem;             /* tile bytes a rank may hold, 0: unlimited (0) */
-    size_t mem_high, mem_low;    /* watermarks; 0: 75% and 66% of node_mem, or of the node's
-                                  * memory divided by the ranks on it (0) */
-    double growth_margin;        /* local tiles charged at size x (1 + margin) (0.2) */
+    size_t mem_high, mem_low;    /* watermarks; 0: derived from node_mem, or from the node's
+                                  * memory divided by the ranks on it (docs/design/memctl.md) (0) */
+    double growth_margin;        /* the growth a low-rank tile may undergo, as a fraction of its
+                                  * size: memctl's growth pool and rank reservations (0.2) */
+    blrchol_reserve_t reserve;   /* how remote tiles are reserved (BLRCHOL_RESERVE_RANK) */
+    int plan_only;               /* 1: build the tiles, make the memory plan, do not factorise (0) */
     const char *trace_path;      /* memory and task trace CSV files, or NULL (NULL) */
     int no_step_sync;            /* 1: memctl without step synchronisation: messages may then reach a
                                   * rank before its receive is posted (early data, charged as it comes;
@@ -217,9 +225,27 @@ typedef struct blrchol_report {
     double memctl_send_window_bytes; /* memctl's fixed charge for the send buffers */
     long memctl_blocks, memctl_overflows, memctl_unreserved_receives;
     double memctl_blocked_seconds;
+    const char *memctl_reserve;    /* "rank" or "dense" */
+    long memctl_receptions, memctl_releases; /* remote copies received and released, summed over ranks */
+    long memctl_underreserved_receives; /* copies that arrived larger than reserved, summed over ranks */
+    double memctl_underreserved_bytes;  /* by how much, in total */
+    long memctl_growth_overruns;   /* local growths memctl's growth pool could not pay, summed over ranks */
+    double memctl_growth_overrun_bytes; /* the unpaid bytes, in total */
     int nranks_reported;
     double rank_peak_charged[BLRCHOL_REPORT_MAX_RANKS], rank_peak_actual[BLRCHOL_REPORT_MAX_RANKS],
         rank_peak_rss[BLRCHOL_REPORT_MAX_RANKS];
+    double rank_local_bytes[BLRCHOL_REPORT_MAX_RANKS]; /* each rank's own tiles when the factorisation starts */
+    /* The memory plan (options.plan_only): per rank, what it needs without
+     * running the factorisation (docs/design/memctl.md, memory plan). */
+    int planned;
+    double plan_pool_bytes[BLRCHOL_REPORT_MAX_RANKS];     /* memctl's growth pool */
+    int plan_largest_step[BLRCHOL_REPORT_MAX_RANKS];      /* the step whose receptions reserve the most */
+    double plan_step_reserved_bytes[BLRCHOL_REPORT_MAX_RANKS]; /* its receptions at their reservations */
+    double plan_step_actual_bytes[BLRCHOL_REPORT_MAX_RANKS];   /* and at their size after compression */
+    double plan_node_mem_min[BLRCHOL_REPORT_MAX_RANKS];   /* the least --node-mem memctl runs in */
+    double plan_node_mem;          /* the least --node-mem for every rank (max of the above) */
+    double plan_memory_per_rank;   /* the capacity the next figure is for: node_mem, or the node's share */
+    int plan_fewest_ranks;         /* the fewest ranks whose plans fit that capacity, 0: none up to 4096 */
 } blrchol_report_t;
 
 /* A copy of the factor's report (the same on every rank); status "error"
@@ -228,5 +254,7 @@ void blrchol_get_report(const blrchol_factor_t *factor, blrchol_report_t *report
 /* One JSON object (the fields above), and a human summary. */
 void blrchol_report_json(const blrchol_report_t *report, FILE *out);
 void blrchol_report_summary(const blrchol_report_t *report, FILE *out);
+/* The memory plan as a table, one line per rank (report.planned). */
+void blrchol_report_plan(const blrchol_report_t *report, FILE *out);
 
 #endif

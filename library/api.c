@@ -33,7 +33,7 @@ static int initialised, started_mpi, live_factors;
 void blrchol_options_init(blrchol_options_t *o)
 {
     *o = (blrchol_options_t){.nb = 512, .eps = 1e-8, .compress = BLRCHOL_COMPRESS_ACA, .memctl = 1,
-                             .growth_margin = 0.2};
+                             .growth_margin = 0.2, .reserve = BLRCHOL_RESERVE_RANK};
 }
 
 void blrchol_runtime_options_init(blrchol_runtime_options_t *runtime)
@@ -361,18 +361,22 @@ static void estimate_norm(blrchol_factor_t *f)
 }
 
 /* The built tiles: their statistics in the report, and memctl's view of
- * the local ones. */
-static void register_tiles(blrchol_factor_t *f)
+ * them. */
+static int register_tiles(blrchol_factor_t *f)
 {
     report_t *rep = &f->report;
     struct tile_stats initial;
     tile_statistics(&f->A, &initial, f->comm);
     rep->rank_max_initial = initial.rank_max;
-    factor_memory_register_local_tiles(&f->A);
+    if (agree_failure(f, factor_memory_tiles_built(f) != 0)) {
+        snprintf(rep->error, sizeof rep->error, "no memory for the table of tile sizes");
+        return BLRCHOL_FAILED;
+    }
     if (f->verbose)
         fprintf(stderr, "blrchol: tiles built in %.2f s: %.1f MiB (%.2f%% of dense), max rank %d\n",
                 rep->time_compress, initial.bytes / 1048576.0, 100 * initial.bytes / rep->dense_bytes,
                 initial.rank_max);
+    return BLRCHOL_OK;
 }
 
 /* A reception larger than the high watermark could never be charged.
@@ -472,10 +476,13 @@ static int factorise(blrchol_factor_t *f, double t0)
     rep->time_compress = t2 - t1;
     if (agree_failure(f, tile_mem_refused(NULL, NULL)))
         return BLRCHOL_OUT_OF_MEMORY;
-    register_tiles(f);
-    int code = check_budget(f);
+    int code = register_tiles(f);
+    if (code == BLRCHOL_OK)
+        code = check_budget(f);
     if (code != BLRCHOL_OK)
         return code;
+    if (f->options.plan_only)
+        return factor_memory_plan(f) == 0 ? BLRCHOL_OK : BLRCHOL_FAILED;
     int failed_tile;
     factor_failure_t local = factor(f, &failed_tile);
     rep->time_factor = wall(f->comm) - t2;
@@ -514,7 +521,8 @@ int blrchol_load(const blrchol_problem_t *problem, const blrchol_options_t *opti
     rep->time_generate = t1 - t0;
     if (factor_load(&f->A, &f->identity, dir, f->comm, rep->error, sizeof rep->error) != 0)
         return fail(f, tile_mem_refused(NULL, NULL) ? BLRCHOL_OUT_OF_MEMORY : BLRCHOL_BAD_INPUT);
-    factor_memory_register_local_tiles(&f->A);
+    if (agree_failure(f, factor_memory_tiles_built(f) != 0))
+        return fail(f, BLRCHOL_FAILED);
     rep->time_load = wall(f->comm) - t1;
     if (f->verbose)
         fprintf(stderr, "blrchol: factor loaded from %s in %.2f s\n", dir, rep->time_load);
@@ -525,7 +533,7 @@ int blrchol_load(const blrchol_problem_t *problem, const blrchol_options_t *opti
 
 int blrchol_save(blrchol_factor_t *f, const char *dir)
 {
-    if (!f->has_desc || strcmp(f->report.status, "ok") != 0) {
+    if (!f->has_desc || strcmp(f->report.status, "ok") != 0 || f->report.planned) {
         snprintf(f->report.error, sizeof f->report.error, "no factor to save");
         return BLRCHOL_BAD_INPUT;
     }
@@ -581,7 +589,7 @@ static int gather_solution(blrchol_factor_t *f, char *x)
 
 int blrchol_solve(blrchol_factor_t *f, int nrhs, const void *b, void *x)
 {
-    if (!f->has_desc || strcmp(f->report.status, "ok") != 0 || nrhs < 1) {
+    if (!f->has_desc || strcmp(f->report.status, "ok") != 0 || f->report.planned || nrhs < 1) {
         snprintf(f->report.error, sizeof f->report.error,
                  nrhs < 1 ? "nrhs must be at least 1" : "no factor to solve with");
         return BLRCHOL_BAD_INPUT;

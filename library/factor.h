@@ -27,6 +27,8 @@ struct blrchol_factor {
     MPI_Comm step_sync;    /* blr_potrf's step synchronisation: comm, or MPI_COMM_NULL */
     factor_identity_t identity;
     size_t send_window;    /* memctl's fixed charge for StarPU-MPI's send buffers */
+    size_t capacity;       /* per rank: --node-mem, or the node's memory shared by its ranks */
+    size_t *tile_bytes;    /* every tile's size once built, on every rank (the memory plan) */
     double rss_start;      /* this rank's peak RSS before its tiles were built */
     report_t report;
     FILE *trace;           /* memctl rows, options.trace_path */
@@ -37,8 +39,14 @@ struct blrchol_factor {
  * switch for this factor.
  * 0, or -1 with report.error set. */
 int factor_memory_setup(blrchol_factor_t *f);
-/* memctl's view of the local tiles, after generation or a load. */
-void factor_memory_register_local_tiles(desc_t *A);
+/* Collective, once the tiles are built or loaded: memctl's view of the
+ * local tiles, every tile's size and reception bound on every rank, the
+ * watermarks above the charge they leave.  0, or -1 without memory. */
+int factor_memory_tiles_built(blrchol_factor_t *f);
+/* Collective, after factor_memory_tiles_built: the memory plan of every
+ * rank, and the fewest ranks that fit the capacity, in the report (the
+ * same on every rank).  0, or -1 with report.error set. */
+int factor_memory_plan(blrchol_factor_t *f);
 /* Collective: the peaks per rank (memctl's charge, the allocator's count,
  * getrusage) and memctl's counters into the report. */
 void factor_memory_collect(blrchol_factor_t *f);

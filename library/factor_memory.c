@@ -17,8 +17,12 @@
 #include "runtime/runtime_alloc.h"
 #include "runtime/task_trace.h"
 #include "runtime/tile_interface.h"
+#include "library/memory_plan.h"
 #include "memctl/memctl.h"
 #include "memctl/tile_mem.h"
+
+/* The largest message: a dense tile, packed (runtime/tile_interface.c). */
+static size_t largest_message(const desc_t *A) { return 16 + (size_t)A->nb * A->nb * A->elem_size; }
 
 /* StarPU-MPI packs at most STARPU_MPI_NDETACHED_SEND sends at a time
  * (default 10; runtime_alloc.h): the send buffers never hold more than
@@ -27,7 +31,21 @@ static size_t send_window(const desc_t *A)
 {
     const char *text = getenv("STARPU_MPI_NDETACHED_SEND");
     long sends = text && atol(text) > 0 ? atol(text) : 10;
-    return (size_t)sends * (16 + (size_t)A->nb * A->nb * A->elem_size);
+    return (size_t)sends * largest_message(A);
+}
+
+/* The watermarks above a charge that cannot go, `floor`: the ones given
+ * win, the others follow from the capacity (memctl_watermarks_for; a given
+ * high stands for a capacity two messages above it). */
+static void derive_watermarks(const blrchol_factor_t *f, size_t floor, size_t *high, size_t *low)
+{
+    const blrchol_options_t *o = &f->options;
+    const size_t message = largest_message(&f->A);
+    memctl_watermarks_for(o->mem_high ? o->mem_high + 2 * message : f->capacity, message, floor, high, low);
+    if (o->mem_low)
+        *low = o->mem_low;
+    if (*low > *high)
+        *low = *high;
 }
 /* Nothing submitted is left to run: waiting for memory would never end. */
 static int runtime_idle(void) { return starpu_task_nsubmitted() == 0; }
@@ -65,10 +83,9 @@ int factor_memory_setup(blrchol_factor_t *f)
     tile_mem_reset();
     runtime_alloc_reset_peaks();
     tile_mem_set_capacity(opt->node_mem);
-    size_t high = opt->mem_high ? opt->mem_high : capacity / 4 * 3;
-    size_t low = opt->mem_low ? opt->mem_low : (size_t)(capacity * 0.66);
-    if (low > high)
-        low = high;
+    f->capacity = capacity;
+    size_t high, low;
+    derive_watermarks(f, 0, &high, &low);
     rep->mem_high = (double)high;
     rep->mem_low = (double)low;
     if (opt->trace_path) {
@@ -91,6 +108,7 @@ int factor_memory_setup(blrchol_factor_t *f)
     const int controlled = opt->memctl && f->nranks > 1;
     const int step_sync = controlled && !opt->no_step_sync;
     rep->memctl_step_sync = step_sync;
+    rep->memctl_reserve = opt->reserve == BLRCHOL_RESERVE_DENSE ? "dense" : "rank";
     f->send_window = controlled ? send_window(&f->A) : 0;
     rep->memctl_send_window_bytes = (double)f->send_window;
     memctl_config_t cfg = {.enabled = opt->memctl, .high = high, .low = low, .growth_margin = opt->growth_margin,
@@ -105,14 +123,112 @@ int factor_memory_setup(blrchol_factor_t *f)
     return 0;
 }
 
-void factor_memory_register_local_tiles(desc_t *A)
+/* A bound on the size of tile t when it is sent: a low-rank tile at its
+ * rank plus the growth margin (and one), never past its dense size. */
+static size_t rank_reception_bound(const tile_t *t, double margin)
 {
+    const size_t dense = tile_dense_bytes(t);
+    if (tile_is_dense(t))
+        return dense;
+    const size_t rank = (size_t)t->rank + (size_t)ceil(t->rank * margin) + 1;
+    const size_t bytes = ((size_t)t->m + (size_t)t->n) * rank * (size_t)t->elem_size;
+    return bytes < dense ? bytes : dense;
+}
+
+int factor_memory_tiles_built(blrchol_factor_t *f)
+{
+    desc_t *A = &f->A;
+    report_t *rep = &f->report;
+    const int by_rank = f->options.reserve == BLRCHOL_RESERVE_RANK;
+    size_t *bytes = calloc(A->ntiles, sizeof *bytes), *bound = calloc(A->ntiles, sizeof *bound);
+    if (!bytes || !bound) {
+        free(bytes), free(bound);
+        return -1;
+    }
+    double own = 0;
     for (int j = 0; j < A->nt; j++)
         for (int i = j; i < A->nt; i++)
             if (desc_is_mine(A, i, j)) {
+                const long index = desc_index(A, i, j);
                 const tile_t *tile = tile_interface_get(desc_tile(A, i, j));
-                memctl_local_register((int)desc_index(A, i, j), tile_payload_bytes(tile), tile_dense_bytes(tile));
+                bytes[index] = tile_payload_bytes(tile);
+                bound[index] = by_rank ? rank_reception_bound(tile, f->options.growth_margin) : tile_dense_bytes(tile);
+                own += (double)bytes[index];
+                memctl_local_register((int)index, bytes[index], tile_dense_bytes(tile));
             }
+    /* Each tile is set on its owner alone: the largest value is its own. */
+    MPI_Allreduce(MPI_IN_PLACE, bytes, (int)A->ntiles, MPI_UINT64_T, MPI_MAX, f->comm);
+    MPI_Allreduce(MPI_IN_PLACE, bound, (int)A->ntiles, MPI_UINT64_T, MPI_MAX, f->comm);
+    free(A->reception_bound);
+    A->reception_bound = bound;
+    free(f->tile_bytes);
+    f->tile_bytes = bytes;
+    double *all = malloc(f->nranks * sizeof *all);
+    if (!all)
+        return -1;
+    MPI_Allgather(&own, 1, MPI_DOUBLE, all, 1, MPI_DOUBLE, f->comm);
+    for (int k = 0; k < f->nranks && k < REPORT_MAX_RANKS; k++)
+        rep->rank_local_bytes[k] = all[k];
+    free(all);
+    memctl_stats_t now;
+    memctl_get_stats(&now);
+    size_t high, low;
+    derive_watermarks(f, now.charged, &high, &low);
+    memctl_set_watermarks(high, low);
+    rep->mem_high = (double)high;
+    rep->mem_low = (double)low;
+    return 0;
+}
+
+/* The tables the plan is made from, out of every tile's size. */
+static int plan_tables(const blrchol_factor_t *f, size_t **bound, unsigned char **growing)
+{
+    const desc_t *A = &f->A;
+    *bound = malloc(A->ntiles * sizeof **bound);
+    *growing = malloc(A->ntiles);
+    if (!*bound || !*growing)
+        return -1;
+    for (int j = 0; j < A->nt; j++)
+        for (int i = j; i < A->nt; i++) {
+            const long index = desc_index(A, i, j);
+            (*bound)[index] = desc_reception_bound(A, i, j);
+            (*growing)[index] = i != j && f->tile_bytes[index] < desc_dense_bytes(A, i, j);
+        }
+    return 0;
+}
+
+int factor_memory_plan(blrchol_factor_t *f)
+{
+    report_t *rep = &f->report;
+    size_t *bound = NULL;
+    unsigned char *growing = NULL;
+    rank_plan_t *plan = malloc(f->nranks * sizeof *plan);
+    int status = -1;
+    if (plan && plan_tables(f, &bound, &growing) == 0) {
+        const size_t message = largest_message(&f->A);
+        const plan_tiles_t tiles = {f->tile_bytes, bound, growing, f->options.growth_margin,
+                                    f->nranks > 1 ? send_window(&f->A) : 0, message};
+        status = memory_plan(&f->A, f->p, f->q, &tiles, plan);
+        for (int k = 0; status == 0 && k < f->nranks; k++) {
+            if (k < REPORT_MAX_RANKS) {
+                rep->plan_pool_bytes[k] = plan[k].pool_bytes;
+                rep->plan_largest_step[k] = plan[k].largest_step;
+                rep->plan_step_reserved_bytes[k] = plan[k].step_reserved;
+                rep->plan_step_actual_bytes[k] = plan[k].step_actual;
+                rep->plan_node_mem_min[k] = plan[k].node_mem_min;
+            }
+            rep->plan_node_mem = fmax(rep->plan_node_mem, plan[k].node_mem_min);
+        }
+        rep->plan_memory_per_rank = (double)f->capacity;
+        if (status == 0)
+            rep->plan_fewest_ranks =
+                memory_plan_fewest_ranks(&f->A, &tiles, f->capacity, REPORT_MAX_RANKS);
+        rep->planned = status == 0;
+    }
+    if (status != 0)
+        snprintf(rep->error, sizeof rep->error, "no memory for the memory plan");
+    free(plan), free(bound), free(growing);
+    return status;
 }
 
 void factor_memory_collect(blrchol_factor_t *f)
@@ -148,11 +264,20 @@ void factor_memory_collect(blrchol_factor_t *f)
     }
     rep->nranks_reported = shown;
     free(all);
-    long counts[3] = {stats.blocks, stats.overflows, stats.unreserved_receives};
-    MPI_Allreduce(MPI_IN_PLACE, counts, 3, MPI_LONG, MPI_SUM, f->comm);
+    long counts[7] = {stats.blocks, stats.overflows, stats.unreserved_receives, stats.receptions, stats.releases,
+                      stats.underreserved_receives, stats.growth_overruns};
+    MPI_Allreduce(MPI_IN_PLACE, counts, 7, MPI_LONG, MPI_SUM, f->comm);
     rep->memctl_blocks = counts[0];
     rep->memctl_overflows = counts[1];
     rep->memctl_unreserved_receives = counts[2];
+    rep->memctl_receptions = counts[3];
+    rep->memctl_releases = counts[4];
+    rep->memctl_underreserved_receives = counts[5];
+    rep->memctl_growth_overruns = counts[6];
+    double excess[2] = {(double)stats.underreserved_bytes, (double)stats.growth_overrun_bytes};
+    MPI_Allreduce(MPI_IN_PLACE, excess, 2, MPI_DOUBLE, MPI_SUM, f->comm);
+    rep->memctl_underreserved_bytes = excess[0];
+    rep->memctl_growth_overrun_bytes = excess[1];
     MPI_Allreduce(&stats.blocked_seconds, &rep->memctl_blocked_seconds, 1, MPI_DOUBLE, MPI_MAX, f->comm);
 }
 
@@ -192,4 +317,6 @@ void factor_memory_teardown(blrchol_factor_t *f)
         fclose(f->task_trace);
     }
     f->trace = f->task_trace = NULL;
+    free(f->tile_bytes);
+    f->tile_bytes = NULL;
 }

@@ -33,6 +33,14 @@ static void array(FILE *out, const char *key, const double *values, int count)
     fprintf(out, "],\n");
 }
 
+static void int_array(FILE *out, const char *key, const int *values, int count)
+{
+    fprintf(out, "  \"%s\": [", key);
+    for (int k = 0; k < count; k++)
+        fprintf(out, "%s%d", k ? ", " : "", values[k]);
+    fprintf(out, "],\n");
+}
+
 void blrchol_report_json(const blrchol_report_t *r, FILE *out)
 {
     fprintf(out, "{\n");
@@ -95,6 +103,24 @@ void blrchol_report_json(const blrchol_report_t *r, FILE *out)
     number(out, "memctl_blocked_seconds", r->memctl_blocked_seconds, 0);
     number(out, "memctl_overflows", r->memctl_overflows, 0);
     number(out, "memctl_unreserved_receives", r->memctl_unreserved_receives, 0);
+    string(out, "memctl_reserve", r->memctl_reserve ? r->memctl_reserve : "");
+    number(out, "memctl_receptions", r->memctl_receptions, 0);
+    number(out, "memctl_releases", r->memctl_releases, 0);
+    number(out, "memctl_underreserved_receives", r->memctl_underreserved_receives, 0);
+    number(out, "memctl_underreserved_bytes", r->memctl_underreserved_bytes, 0);
+    number(out, "memctl_growth_overruns", r->memctl_growth_overruns, 0);
+    number(out, "memctl_growth_overrun_bytes", r->memctl_growth_overrun_bytes, 0);
+    array(out, "rank_local_bytes", r->rank_local_bytes, r->nranks_reported);
+    if (r->planned) {
+        array(out, "plan_pool_bytes", r->plan_pool_bytes, r->nranks_reported);
+        int_array(out, "plan_largest_step", r->plan_largest_step, r->nranks_reported);
+        array(out, "plan_step_reserved_bytes", r->plan_step_reserved_bytes, r->nranks_reported);
+        array(out, "plan_step_actual_bytes", r->plan_step_actual_bytes, r->nranks_reported);
+        array(out, "plan_node_mem_min", r->plan_node_mem_min, r->nranks_reported);
+        number(out, "plan_node_mem", r->plan_node_mem, 0);
+        number(out, "plan_memory_per_rank", r->plan_memory_per_rank, 0);
+        number(out, "plan_fewest_ranks", r->plan_fewest_ranks, 0);
+    }
     array(out, "rank_peak_charged_bytes", r->rank_peak_charged, r->nranks_reported);
     array(out, "rank_peak_actual_bytes", r->rank_peak_actual, r->nranks_reported);
     array(out, "rank_peak_rss_bytes", r->rank_peak_rss, r->nranks_reported);
@@ -131,6 +157,31 @@ void blrchol_report_summary(const blrchol_report_t *r, FILE *out)
             "buffers (%.1f and %.1f MiB at their peaks): %.1f MiB\n",
             mib(r->peak_early_bytes), r->early_receives, mib(r->peak_recv_buffer_bytes), mib(r->peak_send_buffer_bytes),
             mib(r->peak_total_bytes));
+    if (r->memctl_underreserved_receives || r->memctl_growth_overruns)
+        fprintf(out, "  memctl (reserve %s): %ld receptions over their reservation by %.1f MiB in all, %ld local "
+                "growths past the pool by %.1f MiB\n", r->memctl_reserve ? r->memctl_reserve : "?",
+                r->memctl_underreserved_receives, mib(r->memctl_underreserved_bytes), r->memctl_growth_overruns,
+                mib(r->memctl_growth_overrun_bytes));
     if (!isnan(r->backward_error))
         fprintf(out, "  backward error: %.3e\n", r->backward_error);
+}
+
+void blrchol_report_plan(const blrchol_report_t *r, FILE *out)
+{
+    fprintf(out, "blrchol memory plan: %s %s, n=%d nb=%d, %d ranks (%dx%d), reserve %s\n", r->kernel, r->geometry,
+            r->n, r->nb, r->ranks, r->p, r->q, r->memctl_reserve ? r->memctl_reserve : "?");
+    fprintf(out, "  %-5s %12s %10s %6s %16s %14s %14s\n", "rank", "own tiles", "pool", "step", "step reserved",
+            "step actual", "least node-mem");
+    for (int k = 0; k < r->nranks_reported; k++)
+        fprintf(out, "  %-5d %8.1f MiB %6.1f MiB %6d %12.1f MiB %10.1f MiB %10.1f MiB\n", k, mib(r->rank_local_bytes[k]),
+                mib(r->plan_pool_bytes[k]), r->plan_largest_step[k], mib(r->plan_step_reserved_bytes[k]),
+                mib(r->plan_step_actual_bytes[k]), mib(r->plan_node_mem_min[k]));
+    fprintf(out, "  StarPU-MPI send window %.1f MiB (in each least node-mem); process before the tiles %.1f MiB RSS "
+            "(not in it)\n", mib(r->memctl_send_window_bytes), mib(r->rss_start_bytes));
+    fprintf(out, "  least --node-mem for every rank: %.1f MiB\n", mib(r->plan_node_mem));
+    if (r->plan_fewest_ranks > 0)
+        fprintf(out, "  fewest ranks with %.1f MiB each: %d\n", mib(r->plan_memory_per_rank), r->plan_fewest_ranks);
+    else
+        fprintf(out, "  no rank count up to %d fits %.1f MiB per rank\n", BLRCHOL_REPORT_MAX_RANKS,
+                mib(r->plan_memory_per_rank));
 }

@@ -62,6 +62,7 @@ static void NAME(trsm_run)(void *buffers[], void *cl_arg)
     if (!codelet_factor_task_starts())
         return;
     NAME(tile_trsm)(tile_of_buffer(buffers[0]), tile_of_buffer(buffers[1]), args.conj);
+    tile_interface_note_final(buffers[0]); /* L_mk: no update of it is left */
 }
 
 static void NAME(syrk_run)(void *buffers[], void *cl_arg)

@@ -13,6 +13,13 @@ void tile_interface_note_written(void *buffer)
         memctl_local_set(itf->tile_index, tile_payload_bytes(&itf->tile));
 }
 
+void tile_interface_note_final(void *buffer)
+{
+    struct tile_interface *itf = buffer;
+    if (!itf->remote)
+        memctl_local_final(itf->tile_index);
+}
+
 /* Every node gets the shape; storage exists nowhere yet. */
 static void tile_register_data_handle(starpu_data_handle_t handle, unsigned home_node, void *data_interface)
 {

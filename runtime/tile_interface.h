@@ -41,5 +41,8 @@ tile_t *tile_interface_get(starpu_data_handle_t handle);
 /* Called by codelets after writing the tile of `buffer`: memctl learns a
  * local tile's new size. */
 void tile_interface_note_written(void *buffer);
+/* Called by codelets after the last update of the tile of `buffer`: a
+ * local tile gives memctl back its share of the growth pool. */
+void tile_interface_note_final(void *buffer);
 
 #endif

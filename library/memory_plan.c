@@ -1,0 +1,124 @@
+#include "library/memory_plan.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "algorithm/cholesky_tasks.h"
+#include "memctl/memctl.h"
+
+/* The walk of one phase of step k on a P x Q grid, for every rank at once:
+ * each rank's distinct remote reads, summed at their bound and actual size.
+ * `seen[e * nt + m]` stamps tile (m, k)'s reception by rank e in step k. */
+struct step_walk {
+    desc_t grid;
+    const plan_tiles_t *tiles;
+    int *seen;
+    double *reserved, *actual; /* per rank, this step */
+};
+
+static int count_receptions(void *ctx, const chol_task_t *t)
+{
+    struct step_walk *w = ctx;
+    const int executor = desc_owner(&w->grid, t->m, t->n);
+    int reads[2][2];
+    const int nreads = chol_task_reads(t, reads);
+    for (int r = 0; r < nreads; r++) {
+        const int i = reads[r][0], j = reads[r][1];
+        int *stamp = &w->seen[(size_t)executor * w->grid.nt + i];
+        if (desc_owner(&w->grid, i, j) == executor || *stamp == j + 1)
+            continue;
+        *stamp = j + 1;
+        const long index = desc_index(&w->grid, i, j);
+        w->reserved[executor] += (double)w->tiles->bound[index];
+        w->actual[executor] += (double)w->tiles->actual[index];
+    }
+    return 0;
+}
+
+static void own_tiles(const desc_t *grid, const plan_tiles_t *tiles, rank_plan_t *out)
+{
+    for (int j = 0; j < grid->nt; j++)
+        for (int i = j; i < grid->nt; i++) {
+            const long index = desc_index(grid, i, j);
+            rank_plan_t *owner = &out[desc_owner(grid, i, j)];
+            owner->own_bytes += (double)tiles->actual[index];
+            if (tiles->growing[index])
+                owner->pool_bytes += tiles->growth_margin * (double)tiles->actual[index];
+        }
+}
+
+/* The least capacity whose default watermarks (memctl_watermarks_for) hold
+ * the rank's floor plus its largest step's reservations under high; one
+ * rank alone sends and receives nothing. */
+static double least_node_mem(const rank_plan_t *r, const plan_tiles_t *tiles, int nranks)
+{
+    const double floor = r->own_bytes + r->pool_bytes;
+    if (nranks == 1)
+        return floor;
+    return floor + (double)tiles->send_window + r->step_reserved + 2.0 * tiles->message;
+}
+
+int memory_plan(const desc_t *layout, int p, int q, const plan_tiles_t *tiles, rank_plan_t *out)
+{
+    const int nranks = p * q, nt = layout->nt;
+    struct step_walk w = {.grid = *layout, .tiles = tiles};
+    w.grid.p = p, w.grid.q = q, w.grid.nranks = nranks;
+    w.seen = calloc((size_t)nranks * nt, sizeof *w.seen);
+    w.reserved = calloc(nranks, sizeof *w.reserved);
+    w.actual = calloc(nranks, sizeof *w.actual);
+    if (!w.seen || !w.reserved || !w.actual) {
+        free(w.seen), free(w.reserved), free(w.actual);
+        return -1;
+    }
+    memset(out, 0, nranks * sizeof *out);
+    own_tiles(&w.grid, tiles, out);
+    const task_visitor_t counter = {count_receptions, NULL, &w};
+    for (int k = 0; k < nt; k++) {
+        memset(w.reserved, 0, nranks * sizeof *w.reserved);
+        memset(w.actual, 0, nranks * sizeof *w.actual);
+        for (chol_phase_t phase = PHASE_DIAGONAL; phase <= PHASE_UPDATE; phase++)
+            chol_walk_phase(&w.grid, k, phase, &counter);
+        for (int e = 0; e < nranks; e++)
+            if (w.reserved[e] > out[e].step_reserved) {
+                out[e].step_reserved = w.reserved[e];
+                out[e].step_actual = w.actual[e];
+                out[e].largest_step = k;
+            }
+    }
+    for (int e = 0; e < nranks; e++)
+        out[e].node_mem_min = least_node_mem(&out[e], tiles, nranks);
+    free(w.seen), free(w.reserved), free(w.actual);
+    return 0;
+}
+
+int plan_default_grid_rows(int nranks)
+{
+    int p = 1;
+    for (int d = 1; d * d <= nranks; d++)
+        if (nranks % d == 0)
+            p = d;
+    return p;
+}
+
+/* Every count up to 32, then steps of about a quarter. */
+static int next_rank_count(int r) { return r < 32 ? r + 1 : r + r / 4 - (r + r / 4) % 4; }
+
+int memory_plan_fewest_ranks(const desc_t *layout, const plan_tiles_t *tiles, size_t node_mem, int max_ranks)
+{
+    const long ntiles = layout->ntiles;
+    for (int r = 1; r <= max_ranks && r <= ntiles; r = next_rank_count(r)) {
+        rank_plan_t *plan = malloc(r * sizeof *plan);
+        const int p = plan_default_grid_rows(r);
+        if (!plan || memory_plan(layout, p, r / p, tiles, plan) != 0) {
+            free(plan);
+            return 0;
+        }
+        int fits = 1;
+        for (int e = 0; e < r && fits; e++)
+            fits = plan[e].node_mem_min <= (double)node_mem;
+        free(plan);
+        if (fits)
+            return r;
+    }
+    return 0;
+}
