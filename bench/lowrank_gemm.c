@@ -19,7 +19,7 @@
  *   build/lowrank_gemm [-n 12000] [--nb 512] [--eps 1e-8] [--kernel laplace]
  *                      [--geometry sphere] [--every 10] [--reps 5] [--check] [--verbose]
  * (make build/lowrank_gemm).  Complex kernels on Debian 12's OpenBLAS: set
- * OPENBLAS_CORETYPE=SANDYBRIDGE as blrchol does (README, complex runs).
+ * OPENBLAS_CORETYPE=SANDYBRIDGE as blrchol does (docs/user-guide.md, complex runs).
  */
 #include <complex.h>
 #include <math.h>

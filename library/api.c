@@ -270,7 +270,7 @@ static void lay_out_ranks(blrchol_factor_t *f)
 }
 
 /* Collective: warn (rank 0, verbose) when workers of the node's ranks share
- * CPUs or outnumber them (README, placement). */
+ * CPUs or outnumber them (docs/design/placement-and-polling.md). */
 static void warn_about_placement(blrchol_factor_t *f)
 {
     report_t *rep = &f->report;
@@ -278,13 +278,13 @@ static void warn_about_placement(blrchol_factor_t *f)
     if (f->verbose && rep->worker_cpus_shared > 0 && strcmp(rep->binding, "none") != 0)
         fprintf(stderr,
                 "blrchol: warning: CPU workers of several ranks of one node are bound to the same %d CPUs "
-                "(binding %s): each runs at a fraction of a core; leave the binding to blrchol (README, placement)\n",
+                "(binding %s): each runs at a fraction of a core; leave the binding to blrchol (docs/design/placement-and-polling.md)\n",
                 rep->worker_cpus_shared, rep->binding);
     if (f->verbose && rep->ranks_short_of_cpus > 0)
         fprintf(stderr,
                 "blrchol: warning: on %d ranks the %d CPU workers outnumber the CPUs the rank may use (binding %s): "
                 "give each rank STARPU_NCPU + 1 cores (mpirun --map-by ppr:R:node:pe=W+1, srun --cpus-per-task=W+1 "
-                "--cpu-bind=cores) or lower STARPU_NCPU (README, placement)\n",
+                "--cpu-bind=cores) or lower STARPU_NCPU (docs/design/placement-and-polling.md)\n",
                 rep->ranks_short_of_cpus, f->workers, rep->binding);
 }
 
