@@ -447,6 +447,19 @@ static int agree_on_outcome(blrchol_factor_t *f, factor_failure_t local, int fai
     return BLRCHOL_OK;
 }
 
+/* Blocks ended by the idle escape mean the capacity leaves memctl no room
+ * to wait for releases: say so, with the way out. */
+static void warn_about_idle_escapes(const blrchol_factor_t *f)
+{
+    const report_t *rep = &f->report;
+    if (f->verbose && rep->memctl_overflows > 0)
+        fprintf(stderr,
+                "blrchol: warning: memctl went past its high watermark %ld times (of %ld blocks) because nothing "
+                "left to run could free memory: the capacity is near the least this run needs (raise --node-mem, "
+                "use more ranks, or see --plan)\n",
+                rep->memctl_overflows, rep->memctl_blocks);
+}
+
 /* The factorisation's rates in the report: dense-equivalent and actual. */
 static void report_rates(blrchol_factor_t *f)
 {
@@ -503,6 +516,7 @@ int blrchol_factorize(const blrchol_problem_t *problem, const blrchol_options_t 
     if (code == BLRCHOL_OK)
         report_factor_size(f);
     collect(f);
+    warn_about_idle_escapes(f);
     return fail(f, code);
 }
 
