@@ -231,29 +231,38 @@ int factor_memory_plan(blrchol_factor_t *f)
     return status;
 }
 
-void factor_memory_collect(blrchol_factor_t *f)
+/* StarPU-MPI's buffers, early data and the process before the tiles: the
+ * largest over ranks. */
+static void collect_runtime(blrchol_factor_t *f)
 {
     report_t *rep = &f->report;
-    memctl_stats_t stats;
-    memctl_get_stats(&stats);
-    double mine[3] = {(double)stats.peak_charged, (double)tile_mem_peak(), process_memory_peak_rss()};
-    double runtime_peaks[5] = {(double)runtime_alloc_peak(RUNTIME_RECV), (double)runtime_alloc_peak(RUNTIME_SEND),
-                               (double)tile_mem_peak_total(), (double)tile_mem_peak_early(), f->rss_start};
-    MPI_Allreduce(MPI_IN_PLACE, runtime_peaks, 5, MPI_DOUBLE, MPI_MAX, f->comm);
-    rep->peak_recv_buffer_bytes = runtime_peaks[0];
-    rep->peak_send_buffer_bytes = runtime_peaks[1];
-    rep->peak_total_bytes = runtime_peaks[2];
-    rep->peak_early_bytes = runtime_peaks[3];
-    rep->rss_start_bytes = runtime_peaks[4];
+    double peaks[5] = {(double)runtime_alloc_peak(RUNTIME_RECV), (double)runtime_alloc_peak(RUNTIME_SEND),
+                       (double)tile_mem_peak_total(), (double)tile_mem_peak_early(), f->rss_start};
+    MPI_Allreduce(MPI_IN_PLACE, peaks, 5, MPI_DOUBLE, MPI_MAX, f->comm);
+    rep->peak_recv_buffer_bytes = peaks[0];
+    rep->peak_send_buffer_bytes = peaks[1];
+    rep->peak_total_bytes = peaks[2];
+    rep->peak_early_bytes = peaks[3];
+    rep->rss_start_bytes = peaks[4];
     long early[2] = {runtime_alloc_count(RUNTIME_EARLY), runtime_alloc_check_failures()};
     MPI_Allreduce(MPI_IN_PLACE, early, 2, MPI_LONG, MPI_SUM, f->comm);
     rep->early_receives = early[0];
     rep->early_check_failures = early[1];
-    int shown = f->nranks < REPORT_MAX_RANKS ? f->nranks : REPORT_MAX_RANKS;
+}
+
+/* memctl's charge, the allocator's count and getrusage: per rank and
+ * their largest. */
+static void collect_rank_peaks(blrchol_factor_t *f, const memctl_stats_t *stats)
+{
+    report_t *rep = &f->report;
+    double mine[3] = {(double)stats->peak_charged, (double)tile_mem_peak(), process_memory_peak_rss()};
     double *all = malloc(3 * sizeof(double) * f->nranks);
+    if (!all)
+        return;
     MPI_Allgather(mine, 3, MPI_DOUBLE, all, 3, MPI_DOUBLE, f->comm);
+    rep->nranks_reported = f->nranks < REPORT_MAX_RANKS ? f->nranks : REPORT_MAX_RANKS;
     for (int k = 0; k < f->nranks; k++) {
-        if (k < shown) {
+        if (k < rep->nranks_reported) {
             rep->rank_peak_charged[k] = all[3 * k];
             rep->rank_peak_actual[k] = all[3 * k + 1];
             rep->rank_peak_rss[k] = all[3 * k + 2];
@@ -262,10 +271,15 @@ void factor_memory_collect(blrchol_factor_t *f)
         rep->peak_actual_bytes = fmax(rep->peak_actual_bytes, all[3 * k + 1]);
         rep->peak_rss_bytes = fmax(rep->peak_rss_bytes, all[3 * k + 2]);
     }
-    rep->nranks_reported = shown;
     free(all);
-    long counts[7] = {stats.blocks, stats.overflows, stats.unreserved_receives, stats.receptions, stats.releases,
-                      stats.underreserved_receives, stats.growth_overruns};
+}
+
+/* memctl's events, summed over ranks; the time blocked, the longest. */
+static void collect_memctl_events(blrchol_factor_t *f, const memctl_stats_t *stats)
+{
+    report_t *rep = &f->report;
+    long counts[7] = {stats->blocks, stats->overflows, stats->unreserved_receives, stats->receptions,
+                      stats->releases, stats->underreserved_receives, stats->growth_overruns};
     MPI_Allreduce(MPI_IN_PLACE, counts, 7, MPI_LONG, MPI_SUM, f->comm);
     rep->memctl_blocks = counts[0];
     rep->memctl_overflows = counts[1];
@@ -274,11 +288,20 @@ void factor_memory_collect(blrchol_factor_t *f)
     rep->memctl_releases = counts[4];
     rep->memctl_underreserved_receives = counts[5];
     rep->memctl_growth_overruns = counts[6];
-    double excess[2] = {(double)stats.underreserved_bytes, (double)stats.growth_overrun_bytes};
+    double excess[2] = {(double)stats->underreserved_bytes, (double)stats->growth_overrun_bytes};
     MPI_Allreduce(MPI_IN_PLACE, excess, 2, MPI_DOUBLE, MPI_SUM, f->comm);
     rep->memctl_underreserved_bytes = excess[0];
     rep->memctl_growth_overrun_bytes = excess[1];
-    MPI_Allreduce(&stats.blocked_seconds, &rep->memctl_blocked_seconds, 1, MPI_DOUBLE, MPI_MAX, f->comm);
+    MPI_Allreduce(&stats->blocked_seconds, &rep->memctl_blocked_seconds, 1, MPI_DOUBLE, MPI_MAX, f->comm);
+}
+
+void factor_memory_collect(blrchol_factor_t *f)
+{
+    memctl_stats_t stats;
+    memctl_get_stats(&stats);
+    collect_runtime(f);
+    collect_rank_peaks(f, &stats);
+    collect_memctl_events(f, &stats);
 }
 
 void factor_memory_describe_oom(blrchol_factor_t *f)
