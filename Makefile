@@ -86,6 +86,14 @@ build/libblrchol.so: $(LIB_OBJ)
 blrchol: $(CLI_OBJ) build/libblrchol.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
 
+# The command with fault injection, for the tests only: BLRCHOL_FAULT=KERNEL:N
+# makes the N-th call of a kernel fail (runtime/codelets.h).
+build/faults/runtime/codelets.o: runtime/codelets.c config.mk Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DBLRCHOL_FAULT_INJECTION -MMD -MP -c $< -o $@
+build/blrchol-faults: $(CLI_OBJ) build/faults/runtime/codelets.o $(filter-out build/runtime/codelets.o,$(LIB_OBJ))
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
+
 # The example of include/blrchol.h's use, as a user builds it (only the
 # public header), linked statically here for the tests.
 build/examples/%.o: ALL_CFLAGS += -Iinclude
@@ -172,7 +180,7 @@ build/mesh_info: build/tests/tools/mesh_info.o build/libblrchol.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
 
 ifeq ($(SANITIZE),)
-check: blrchol build/run_tests build/mesh_info build/user_kernel build/libblrchol.so
+check: blrchol build/run_tests build/mesh_info build/user_kernel build/libblrchol.so build/blrchol-faults
 	@test "$(HAVE_CRITERION)" = yes || { echo "blrchol: Criterion not found: install libcriterion-dev or pass --with-criterion=DIR to configure" >&2; exit 1; }
 	OPENBLAS_CORETYPE=$${OPENBLAS_CORETYPE:-SANDYBRIDGE} build/run_tests --jobs 1 --filter '$(TEST_FILTER)'
 else

@@ -69,21 +69,21 @@ int submit_potrf(desc_t *A, const numerics_t *num, int k)
 
 int submit_trsm(desc_t *A, const numerics_t *num, int m, int k)
 {
-    const struct trsm_args args = {.conj = num->conj};
+    const struct trsm_args args = {.row = m, .col = k, .conj = num->conj};
     const chol_task_t task = {CHOL_TRSM, m, k, k};
     return submit_task(A, num->codelets->trsm, &args, sizeof args, STARPU_MAX_PRIO - 1, &task);
 }
 
 int submit_syrk(desc_t *A, const numerics_t *num, int n, int k)
 {
-    const struct syrk_args args = {.conj = num->conj};
+    const struct syrk_args args = {.row = n, .col = n, .conj = num->conj};
     const chol_task_t task = {CHOL_SYRK, n, n, k};
     return submit_task(A, num->codelets->syrk, &args, sizeof args, n == k + 1 ? 2 : 0, &task);
 }
 
 int submit_gemm(desc_t *A, const numerics_t *num, int m, int n, int k)
 {
-    const struct gemm_args args = {.tol = num->tol, .conj = num->conj};
+    const struct gemm_args args = {.row = m, .col = n, .tol = num->tol, .conj = num->conj};
     const chol_task_t task = {CHOL_GEMM, m, n, k};
     return submit_task(A, num->codelets->gemm, &args, sizeof args, n == k + 1 ? 1 : 0, &task);
 }

@@ -222,6 +222,10 @@ static const char *invalid_arguments(blrchol_factor_t *f, const blrchol_problem_
         return "options out of range: nb >= 1, eps in (0, 1), growth_margin >= 0";
     if (o->mem_high && o->mem_low && o->mem_low > o->mem_high)
         return "mem_low is above mem_high: the low watermark must not exceed the high one";
+    /* The step synchronisation marks the copies it receives in that cache. */
+    if (o->memctl && !o->no_step_sync && f->nranks > 1 && !starpu_mpi_cache_is_enabled())
+        return "STARPU_MPI_CACHE=0 turns StarPU-MPI's receive cache off, which memctl's step synchronisation "
+               "needs (unset it, or add --no-step-sync or --no-memctl)";
     const int nt = (pb->n + o->nb - 1) / o->nb;
     if (f->nranks % f->p)
         snprintf(why, size, "-P %d does not divide the %d ranks (pick a divisor)", f->p, f->nranks);
@@ -344,7 +348,29 @@ static int begin(const blrchol_problem_t *pb, const blrchol_options_t *options, 
 
 /* Why a factorisation failed, agreed on every rank as the largest kind seen:
  * a refused reservation explains whatever else went wrong. */
-typedef enum { FACTOR_OK, FACTOR_NOT_POSITIVE_DEFINITE, FACTOR_OUT_OF_MEMORY, FACTOR_BUDGET_REFUSED } factor_failure_t;
+typedef enum {
+    FACTOR_OK,
+    FACTOR_NOT_POSITIVE_DEFINITE,
+    FACTOR_KERNEL_FAILED, /* its garbage may fail a later POTRF */
+    FACTOR_OUT_OF_MEMORY,
+    FACTOR_BUDGET_REFUSED
+} factor_failure_t;
+
+/* Collective, once some rank's kernel failed: report.error names the
+ * first such rank's kernel, tile and reason.  BLRCHOL_FAILED. */
+static int describe_kernel_failure(blrchol_factor_t *f)
+{
+    kernel_failure_t mine = {0};
+    int who = codelets_kernel_failure(&mine) ? f->rank : f->nranks, first;
+    MPI_Allreduce(&who, &first, 1, MPI_INT, MPI_MIN, f->comm);
+    int failure[4] = {(int)mine.kernel, mine.row, mine.col, mine.status};
+    MPI_Bcast(failure, 4, MPI_INT, first, f->comm);
+    snprintf(f->report.error, sizeof f->report.error, "the %s kernel failed on tile (%d, %d) on rank %d: %s",
+             kernel_kind_name((kernel_kind_t)failure[0]), failure[1], failure[2], first,
+             failure[3] == -1 ? "no memory for its workspace (give the process more memory)"
+                              : "LAPACK did not converge (report it with the command line)");
+    return BLRCHOL_FAILED;
+}
 
 /* ||A||_F and the tolerance it sets: eps is relative to ||A||_F, and each
  * of the nt^2 tiles may carry eps ||A||_F / nt
@@ -413,6 +439,9 @@ static factor_failure_t factor(blrchol_factor_t *f, int *failed_tile)
         return FACTOR_BUDGET_REFUSED;
     if (tile_mem_refused(NULL, NULL))
         return FACTOR_OUT_OF_MEMORY;
+    kernel_failure_t kernel;
+    if (codelets_kernel_failure(&kernel))
+        return FACTOR_KERNEL_FAILED;
     if (codelets_potrf_failure(failed_tile, &column))
         return FACTOR_NOT_POSITIVE_DEFINITE;
     return FACTOR_OK;
@@ -429,6 +458,8 @@ static int agree_on_outcome(blrchol_factor_t *f, factor_failure_t local, int fai
         return BLRCHOL_BAD_INPUT;
     case FACTOR_OUT_OF_MEMORY:
         return BLRCHOL_OUT_OF_MEMORY;
+    case FACTOR_KERNEL_FAILED:
+        return describe_kernel_failure(f);
     case FACTOR_NOT_POSITIVE_DEFINITE: {
         /* The first failing tile in elimination order: later ones only
          * inherit its garbage. */
@@ -489,6 +520,9 @@ static int factorise(blrchol_factor_t *f, double t0)
     rep->time_compress = t2 - t1;
     if (agree_failure(f, tile_mem_refused(NULL, NULL)))
         return BLRCHOL_OUT_OF_MEMORY;
+    kernel_failure_t compression;
+    if (agree_failure(f, codelets_kernel_failure(&compression)))
+        return describe_kernel_failure(f);
     int code = register_tiles(f);
     if (code == BLRCHOL_OK)
         code = check_budget(f);

@@ -1,6 +1,8 @@
 #include "runtime/codelets.h"
 
 #include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "runtime/task_trace.h"
 #include "memctl/tile_mem.h"
@@ -8,6 +10,49 @@
 static atomic_long completed;
 static atomic_int potrf_failed;
 static int potrf_failed_tile, potrf_failed_column;
+static atomic_int kernel_failed;
+static kernel_failure_t first_kernel_failure;
+
+const char *kernel_kind_name(kernel_kind_t kernel)
+{
+    static const char *names[] = {"none", "compression", "trsm", "syrk", "gemm"};
+    return kernel >= 0 && kernel <= KERNEL_GEMM ? names[kernel] : "?";
+}
+
+#ifdef BLRCHOL_FAULT_INJECTION
+/* BLRCHOL_FAULT=KERNEL:N: the N-th call (from 1) for that kernel fails. */
+static int injected_fault(kernel_kind_t kernel)
+{
+    static atomic_long calls;
+    const char *fault = getenv("BLRCHOL_FAULT");
+    const char *name = kernel_kind_name(kernel);
+    const size_t len = strlen(name);
+    if (!fault || strncmp(fault, name, len) != 0 || fault[len] != ':')
+        return 0;
+    return atomic_fetch_add(&calls, 1) + 1 == atol(fault + len + 1);
+}
+#else
+static int injected_fault(kernel_kind_t kernel) { return 0; }
+#endif
+
+void codelet_note_kernel_status(kernel_kind_t kernel, int row, int col, int status)
+{
+    if (injected_fault(kernel))
+        status = -2;
+    if (status == 0 || tile_mem_refused(NULL, NULL))
+        return;
+    int expected = 0;
+    if (atomic_compare_exchange_strong(&kernel_failed, &expected, 1))
+        first_kernel_failure = (kernel_failure_t){kernel, row, col, status};
+}
+
+int codelets_kernel_failure(kernel_failure_t *out)
+{
+    if (!atomic_load(&kernel_failed))
+        return 0;
+    *out = first_kernel_failure;
+    return 1;
+}
 
 const codelets_t *codelets_of_precision(int is_complex) { return is_complex ? &codelets_z : &codelets_d; }
 
@@ -26,6 +71,7 @@ void codelets_reset(void)
 {
     atomic_store(&completed, 0);
     atomic_store(&potrf_failed, 0);
+    atomic_store(&kernel_failed, 0);
 }
 
 void codelet_note_potrf_failure(int tile, int column)
@@ -37,11 +83,11 @@ void codelet_note_potrf_failure(int tile, int column)
     }
 }
 
-/* Once a rank is out of memory (tile_mem refused) or the matrix proved not
- * positive definite, the numbers are meaningless. */
+/* Once a rank is out of memory (tile_mem refused), the matrix proved not
+ * positive definite or a kernel failed, the numbers are meaningless. */
 static int run_is_lost(void)
 {
-    return tile_mem_refused(NULL, NULL) || atomic_load(&potrf_failed);
+    return tile_mem_refused(NULL, NULL) || atomic_load(&potrf_failed) || atomic_load(&kernel_failed);
 }
 
 int codelet_solve_task_starts(void) { return !run_is_lost(); }

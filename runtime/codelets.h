@@ -34,9 +34,10 @@ struct generate_args {
     const tile_source_t *source;
 };
 struct potrf_args { int tile; int conj; };   /* tile: the diagonal tile's index, for the failure report */
-struct trsm_args { int conj; };
-struct syrk_args { int conj; };
-struct gemm_args { double tol; int conj; };
+/* row, col: the tile written, for the failure report. */
+struct trsm_args { int row, col; int conj; };
+struct syrk_args { int row, col; int conj; };
+struct gemm_args { int row, col; double tol; int conj; };
 struct trsv_args { int conj; int adjoint; }; /* adjoint = 1: solve with L^* */
 struct gemv_args { int conj; int adjoint; }; /* adjoint = 1: y -= L^* x */
 
@@ -58,6 +59,17 @@ const codelets_t *codelets_of_precision(int is_complex);
 /* First POTRF failure seen on this rank: 0 if none, else 1 with the tile
  * index (diagonal block) and the 1-based column within it. */
 int codelets_potrf_failure(int *tile, int *column);
+/* The kernels whose failures travel (a failed allocation of a workspace,
+ * LAPACK not converging): the first one seen on this rank. */
+typedef enum { KERNEL_COMPRESS = 1, KERNEL_TRSM, KERNEL_SYRK, KERNEL_GEMM } kernel_kind_t;
+typedef struct kernel_failure {
+    kernel_kind_t kernel; /* 0: none */
+    int row, col;         /* the tile it wrote */
+    int status;           /* the kernel's return: -1 no memory, -2 LAPACK failed */
+} kernel_failure_t;
+/* 0 if no kernel failed on this rank, else 1 and the first failure. */
+int codelets_kernel_failure(kernel_failure_t *out);
+const char *kernel_kind_name(kernel_kind_t kernel);
 /* Number of codelets completed on this rank (progress reports). */
 long codelets_completed(void);
 void codelets_reset(void);
@@ -74,5 +86,11 @@ int codelet_factor_task_starts(void);
 int codelet_solve_task_starts(void);
 /* POTRF of diagonal tile `tile` failed at 1-based `column`: the first one kept. */
 void codelet_note_potrf_failure(int tile, int column);
+/* What a kernel returned on tile (row, col): a non-zero status is kept as
+ * the rank's kernel failure (the first one), unless the tile allocator
+ * refused (that is the run's oom).  Also where tests inject faults: in a
+ * build with BLRCHOL_FAULT_INJECTION, BLRCHOL_FAULT=KERNEL:N makes the
+ * N-th call for that kernel report -2. */
+void codelet_note_kernel_status(kernel_kind_t kernel, int row, int col, int status);
 
 #endif

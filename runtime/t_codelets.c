@@ -38,8 +38,9 @@ static void NAME(generate_run)(void *buffers[], void *cl_arg)
             NAME(assemble_in_tile)(&window, 0, t->m, 0, t->n, t->u, t->m);
         return;
     }
-    (args.build == TILE_BUILD_ACA ? NAME(lr_compress_aca) : NAME(lr_compress_svd))(t, NAME(assemble_in_tile),
-                                                                                  &window, args.tol, args.conj);
+    int status = (args.build == TILE_BUILD_ACA ? NAME(lr_compress_aca) : NAME(lr_compress_svd))(
+        t, NAME(assemble_in_tile), &window, args.tol, args.conj);
+    codelet_note_kernel_status(KERNEL_COMPRESS, args.row, args.col, status);
 }
 
 /* ---- factorisation ------------------------------------------------------------ */
@@ -61,7 +62,8 @@ static void NAME(trsm_run)(void *buffers[], void *cl_arg)
     starpu_codelet_unpack_args(cl_arg, &args);
     if (!codelet_factor_task_starts())
         return;
-    NAME(tile_trsm)(tile_of_buffer(buffers[0]), tile_of_buffer(buffers[1]), args.conj);
+    int status = NAME(tile_trsm)(tile_of_buffer(buffers[0]), tile_of_buffer(buffers[1]), args.conj);
+    codelet_note_kernel_status(KERNEL_TRSM, args.row, args.col, status);
     tile_interface_note_final(buffers[0]); /* L_mk: no update of it is left */
 }
 
@@ -71,7 +73,8 @@ static void NAME(syrk_run)(void *buffers[], void *cl_arg)
     starpu_codelet_unpack_args(cl_arg, &args);
     if (!codelet_factor_task_starts())
         return;
-    NAME(tile_syrk)(tile_of_buffer(buffers[0]), tile_of_buffer(buffers[1]), args.conj);
+    int status = NAME(tile_syrk)(tile_of_buffer(buffers[0]), tile_of_buffer(buffers[1]), args.conj);
+    codelet_note_kernel_status(KERNEL_SYRK, args.row, args.col, status);
 }
 
 static void NAME(gemm_run)(void *buffers[], void *cl_arg)
@@ -80,8 +83,9 @@ static void NAME(gemm_run)(void *buffers[], void *cl_arg)
     starpu_codelet_unpack_args(cl_arg, &args);
     if (!codelet_factor_task_starts())
         return;
-    NAME(tile_gemm)(tile_of_buffer(buffers[0]), tile_of_buffer(buffers[1]), tile_of_buffer(buffers[2]), args.tol,
-                    args.conj);
+    int status = NAME(tile_gemm)(tile_of_buffer(buffers[0]), tile_of_buffer(buffers[1]), tile_of_buffer(buffers[2]),
+                                 args.tol, args.conj);
+    codelet_note_kernel_status(KERNEL_GEMM, args.row, args.col, status);
     tile_interface_note_written(buffers[0]);
 }
 

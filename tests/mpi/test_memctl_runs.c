@@ -223,3 +223,27 @@ Test(memctl_runs, early_data_is_counted_and_bounded, .timeout = 900)
     unlink(trace);
 #undef DENSE
 }
+
+/* StarPU-MPI's receive cache turned off (STARPU_MPI_CACHE=0): the step
+ * synchronisation needs it, so the default configuration refuses at once,
+ * naming the variable (it used to hang); without the step synchronisation
+ * the run completes with a backward error as with the cache. */
+Test(memctl_runs, receive_cache_off_is_refused_or_works, .timeout = 300)
+{
+    char *output = NULL;
+    int status = run_mpi(2, "-x STARPU_MPI_CACHE=0 ./blrchol -n 3000 --quiet", &output);
+    cr_assert_eq(status, 2, "%s", output);
+    cr_assert(strstr(output, "STARPU_MPI_CACHE=0"), "%s", output);
+    free(output);
+    char path[64], command[256];
+    temp_path(path, sizeof path, ".json");
+    snprintf(command, sizeof command, "-x STARPU_MPI_CACHE=0 ./blrchol -n 3000 --quiet --no-step-sync --check --json %s",
+             path);
+    cr_assert_eq(run_mpi(2, command, &output), 0, "%s", output);
+    free(output);
+    char *json = slurp(path);
+    unlink(path);
+    cr_assert(json_has_string(json, "status", "ok"), "%s", json);
+    cr_assert_lt(json_number(json, "backward_error"), 1e-7, "%s", json);
+    free(json);
+}
