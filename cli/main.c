@@ -5,6 +5,7 @@
  * Exit codes: 0 ok, 2 bad input (options, not positive definite),
  * 3 out of memory (--node-mem), 1 anything else.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,6 +95,25 @@ static int build_matrix(run_t *run)
     run->bem.diagonal_shift = opt->diagonal_shift;
     run->n = run->bem.n;
     return BLRCHOL_OK;
+}
+
+/* A problem that cannot fit is refused before its points are built:
+ * status oom, exit 3, the figures (a typo in -n must not take the node). */
+static int check_memory(run_t *run)
+{
+    const options_t *opt = &run->opt;
+    const blrchol_scalar_t scalar = !bem_kernel_is_complex(opt->kernel)  ? BLRCHOL_REAL_SYMMETRIC
+                                    : bem_kernel_is_hermitian(opt->kernel) ? BLRCHOL_COMPLEX_HERMITIAN
+                                                                           : BLRCHOL_COMPLEX_SYMMETRIC;
+    blrchol_report_t *rep = &run->report;
+    const int code =
+        blrchol_check_memory(opt->n, opt->nb, scalar, opt->node_mem, MPI_COMM_WORLD, rep->error, sizeof rep->error);
+    if (code != BLRCHOL_OK) {
+        rep->status = "oom";
+        rep->n = opt->n, rep->nb = opt->nb, rep->backward_error = NAN, rep->eps = opt->eps;
+        MPI_Comm_size(MPI_COMM_WORLD, &rep->ranks);
+    }
+    return code;
 }
 
 /* b as --rhs says, and room for x. */
@@ -217,7 +237,7 @@ static int report(run_t *run, int code)
         fprintf(stderr, "blrchol: %s\n", run->report.error);
     if (opt->plan && code == BLRCHOL_OK)
         blrchol_report_plan(&run->report, stdout);
-    else if (!opt->quiet || code != BLRCHOL_OK)
+    else if ((!opt->quiet || code != BLRCHOL_OK) && run->report.p > 0) /* p: the library laid out a grid */
         blrchol_report_summary(&run->report, stdout);
     if (opt->json_path) {
         FILE *out = strcmp(opt->json_path, "-") ? fopen(opt->json_path, "w") : stdout;
@@ -242,6 +262,16 @@ static void release(run_t *run)
     bem_mesh_free(&run->mesh);
 }
 
+/* The report on rank 0, then everything released: the exit code. */
+static int finish(run_t *run, int code)
+{
+    if (run->rank == 0)
+        code = report(run, code);
+    release(run);
+    MPI_Finalize();
+    return code;
+}
+
 int main(int argc, char **argv)
 {
     blas_guard_complex(argc, argv);
@@ -254,6 +284,8 @@ int main(int argc, char **argv)
     int code = options_parse(&run.opt, argc, argv, run.rank == 0);
     if (code)
         return quit(run.rank, code == 1 ? BLRCHOL_OK : BLRCHOL_BAD_INPUT, NULL);
+    if (!run.opt.mesh_path && (code = check_memory(&run)) != BLRCHOL_OK)
+        return finish(&run, code);
     if ((code = build_matrix(&run)) != BLRCHOL_OK || (code = build_vectors(&run)) != BLRCHOL_OK)
         return quit(run.rank, code, run.message);
     describe_problem(&run);
@@ -265,9 +297,5 @@ int main(int argc, char **argv)
         check_residual(&run);
     if (code == BLRCHOL_OK && run.rank == 0 && !run.opt.plan)
         code = write_solution(&run);
-    if (run.rank == 0)
-        code = report(&run, code);
-    release(&run);
-    MPI_Finalize();
-    return code;
+    return finish(&run, code);
 }

@@ -248,6 +248,18 @@ typedef struct blrchol_report {
     int plan_fewest_ranks;         /* the fewest ranks whose plans fit that capacity, 0: none up to 4096 */
 } blrchol_report_t;
 
+/* Collective on comm, before anything is built: BLRCHOL_OK, or
+ * BLRCHOL_OUT_OF_MEMORY with the figures in `why` when a problem of order
+ * n in tiles of nb cannot fit on the ranks of comm.  The least it needs
+ * per rank: the dense diagonal tiles and every other tile at rank 1,
+ * shared evenly, plus the points and clustering every rank holds; what a
+ * rank has: node_mem, or (0) the node's memory divided by its ranks. */
+int blrchol_check_memory(int n, int nb, blrchol_scalar_t scalar, size_t node_mem, MPI_Comm comm, char *why,
+                         size_t size);
+/* The bytes a rank may use (collective): node_mem, or (0) the node's
+ * physical memory divided by the ranks of comm on it. */
+size_t blrchol_memory_per_rank(size_t node_mem, MPI_Comm comm);
+
 /* A copy of the factor's report (the same on every rank); status "error"
  * for a NULL factor. */
 void blrchol_get_report(const blrchol_factor_t *factor, blrchol_report_t *report);

@@ -155,8 +155,14 @@ static int agree_failure(blrchol_factor_t *f, int local)
 /* Set the report's error and status for `code`; returns code. */
 static int fail(blrchol_factor_t *f, int code)
 {
-    if (code == BLRCHOL_OUT_OF_MEMORY)
-        factor_memory_describe_oom(f);
+    /* A refusal of the tile allocator is described here, unless every rank
+     * has said why already (the memory check before the run). */
+    if (code == BLRCHOL_OUT_OF_MEMORY && f->has_comm) {
+        int said = f->report.error[0] != 0, all_said;
+        MPI_Allreduce(&said, &all_said, 1, MPI_INT, MPI_MIN, f->comm);
+        if (!all_said)
+            factor_memory_describe_oom(f);
+    }
     f->report.status = code == BLRCHOL_OK ? "ok" : code == BLRCHOL_OUT_OF_MEMORY ? "oom" : "error";
     return code;
 }
@@ -327,6 +333,10 @@ static int begin(const blrchol_problem_t *pb, const blrchol_options_t *options, 
         snprintf(rep->error, sizeof rep->error, "%s", invalid);
         return BLRCHOL_BAD_INPUT;
     }
+    int code = blrchol_check_memory(pb->n, f->options.nb, pb->scalar, f->options.node_mem, f->comm, rep->error,
+                                    sizeof rep->error);
+    if (code != BLRCHOL_OK)
+        return code;
     if (problem_init(&f->problem, pb, f->options.nb) != 0) {
         snprintf(rep->error, sizeof rep->error, "cannot build the problem (out of memory?)");
         return BLRCHOL_FAILED;

@@ -67,16 +67,7 @@ int factor_memory_setup(blrchol_factor_t *f)
 {
     const blrchol_options_t *opt = &f->options;
     report_t *rep = &f->report;
-    size_t capacity = opt->node_mem;
-    if (!capacity) {
-        /* The machine's memory shared by the ranks on this node. */
-        MPI_Comm node;
-        int ranks_here = 1;
-        MPI_Comm_split_type(f->comm, MPI_COMM_TYPE_SHARED, f->rank, MPI_INFO_NULL, &node);
-        MPI_Comm_size(node, &ranks_here);
-        MPI_Comm_free(&node);
-        capacity = (size_t)sysconf(_SC_PHYS_PAGES) * (size_t)sysconf(_SC_PAGESIZE) / ranks_here;
-    }
+    const size_t capacity = blrchol_memory_per_rank(opt->node_mem, f->comm);
     f->rss_start = process_memory_peak_rss();
     rep->task_window = process_memory_task_window();
     /* One factor at a time: the allocator's counts start from nothing. */

@@ -1,7 +1,14 @@
 #include "library/memory_plan.h"
 
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <mpi.h>
+
+#include "include/blrchol.h"
 
 #include "algorithm/cholesky_tasks.h"
 #include "memctl/memctl.h"
@@ -89,6 +96,46 @@ int memory_plan(const desc_t *layout, int p, int q, const plan_tiles_t *tiles, r
         out[e].node_mem_min = least_node_mem(&out[e], tiles, nranks);
     free(w.seen), free(w.reserved), free(w.actual);
     return 0;
+}
+
+static double least_memory(int n, int nb, blrchol_scalar_t scalar, int nranks)
+{
+    const double esz = scalar == BLRCHOL_REAL_SYMMETRIC ? 8 : 16;
+    const double nt = ceil((double)n / nb), offdiag = nt * (nt - 1) / 2;
+    const double tiles = (double)n * nb * esz + offdiag * 2.0 * nb * esz;
+    const double points = 3.0 * 8 * n + 8.0 * n + 2.0 * sizeof(int) * n; /* coordinates, weights, permutation */
+    return tiles / nranks + points;
+}
+
+size_t blrchol_memory_per_rank(size_t node_mem, MPI_Comm comm)
+{
+    if (node_mem)
+        return node_mem;
+    MPI_Comm node;
+    int rank, ranks_here = 1;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node);
+    MPI_Comm_size(node, &ranks_here);
+    MPI_Comm_free(&node);
+    return (size_t)sysconf(_SC_PHYS_PAGES) * (size_t)sysconf(_SC_PAGESIZE) / ranks_here;
+}
+
+int blrchol_check_memory(int n, int nb, blrchol_scalar_t scalar, size_t node_mem, MPI_Comm comm, char *why,
+                         size_t size)
+{
+    int nranks;
+    MPI_Comm_size(comm, &nranks);
+    const double least = least_memory(n, nb, scalar, nranks);
+    double capacity = (double)blrchol_memory_per_rank(node_mem, comm);
+    MPI_Allreduce(MPI_IN_PLACE, &capacity, 1, MPI_DOUBLE, MPI_MIN, comm);
+    if (least <= capacity)
+        return BLRCHOL_OK;
+    snprintf(why, size,
+             "n=%d needs at least %.1f GiB per rank on %d ranks (dense diagonal tiles, every other tile at rank 1, "
+             "the points), %.1f GiB available (%s): use more ranks, or a smaller n",
+             n, least / 1073741824.0, nranks, capacity / 1073741824.0,
+             node_mem ? "--node-mem" : "the node's memory shared by its ranks");
+    return BLRCHOL_OUT_OF_MEMORY;
 }
 
 int plan_default_grid_rows(int nranks)
