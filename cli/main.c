@@ -176,7 +176,8 @@ static int start_runtime(run_t *run, int *argc, char ***argv)
     int started = blrchol_init_with(argc, argv, &runtime);
     if (started == BLRCHOL_BAD_INPUT)
         snprintf(run->message, sizeof run->message,
-                 "BLRCHOL_BINDING must be auto or starpu, BLRCHOL_MPI_POLLING auto, nap or spin (or unset)");
+                 "BLRCHOL_BINDING must be auto or starpu, BLRCHOL_MPI_POLLING auto, nap or spin, and "
+                 "STARPU_MPI_NDETACHED_SEND a positive integer (with 0 StarPU-MPI 1.3 never sends), or unset");
     else if (started != BLRCHOL_OK) {
         if (run->rank == 0)
             fprintf(stderr, "blrchol: StarPU-MPI failed to start (check STARPU_NCPU and the MPI installation)\n");

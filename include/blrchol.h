@@ -134,7 +134,8 @@ void blrchol_runtime_options_init(blrchol_runtime_options_t *runtime);
  * MPI) and StarPU-MPI on MPI_COMM_WORLD, as `runtime` says (NULL: every
  * field unset); StarPU's environment variables (STARPU_NCPU, ...) apply.
  * BLRCHOL_OK, BLRCHOL_BAD_INPUT (a binding or polling mode not listed
- * above, given or from the environment) or BLRCHOL_FAILED. */
+ * above, given or from the environment, or STARPU_MPI_NDETACHED_SEND not a
+ * positive integer) or BLRCHOL_FAILED. */
 int blrchol_init_with(int *argc, char ***argv, const blrchol_runtime_options_t *runtime);
 /* blrchol_init_with(argc, argv, NULL). */
 int blrchol_init(int *argc, char ***argv);

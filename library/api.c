@@ -61,6 +61,15 @@ static blrchol_runtime_options_t runtime_in_force(const blrchol_runtime_options_
     return in_force;
 }
 
+/* StarPU-MPI settings blrchol cannot run with: 0 sends packed at a time
+ * (StarPU-MPI 1.3 then never sends: the run hangs). */
+static int starpu_settings_valid(void)
+{
+    const char *sends = getenv("STARPU_MPI_NDETACHED_SEND");
+    char *end;
+    return !sends || (strtol(sends, &end, 10) > 0 && *end == 0);
+}
+
 int blrchol_init_with(int *argc, char ***argv, const blrchol_runtime_options_t *runtime)
 {
     if (initialised)
@@ -68,7 +77,8 @@ int blrchol_init_with(int *argc, char ***argv, const blrchol_runtime_options_t *
     const blrchol_runtime_options_t asked = runtime_in_force(runtime);
     placement_binding_t binding;
     mpi_polling_mode_t polling;
-    if (placement_parse(asked.binding, &binding) != 0 || mpi_polling_parse(asked.mpi_polling, &polling) != 0)
+    if (placement_parse(asked.binding, &binding) != 0 || mpi_polling_parse(asked.mpi_polling, &polling) != 0 ||
+        !starpu_settings_valid())
         return BLRCHOL_BAD_INPUT;
     /* Before StarPU starts: it reads its task limit at initialisation.
      * The malloc setting takes only if no thread needed a second arena
