@@ -71,6 +71,15 @@ static int seed(const char *text, void *out)
     return (errno || end == text || *end) ? -1 : 0;
 }
 
+/* A size, or "none" for --node-mem: no cap. */
+static int capacity(const char *text, void *out)
+{
+    if (strcmp(text, "none") == 0)
+        return *(size_t *)out = BLRCHOL_NODE_MEM_NONE, 0;
+    size_t *bytes = out;
+    return memctl_parse_size(text, bytes) || *bytes == 0 ? -1 : 0;
+}
+
 static int size(const char *text, void *out)
 {
     size_t *bytes = out;
@@ -198,8 +207,10 @@ static const option_row_t rows[] = {
      "auto | nap | spin: StarPU-MPI's progress thread naps between\n"
      "its tests, or polls without pause (default auto: naps when\n"
      "it shares its rank's bound cores with the workers)"},
-    {"Memory control", 0, "node-mem", "SIZE", AT(node_mem), size, "--node-mem must be a size, got",
-     "e.g. 512M or 18G", "per-rank capacity of tile memory, e.g. 512M, 18G (default: none)"},
+    {"Memory control", 0, "node-mem", "SIZE", AT(node_mem), capacity, "--node-mem must be a size or none, got",
+     "e.g. 512M or 18G", "per-rank capacity of tile memory, e.g. 512M, 18G; a hard cap: a run\n"
+     "that would pass it stops with status oom (default: the node's memory\n"
+     "divided by its ranks, less the process's own; none: no cap)"},
     {0, 0, "mem-high", "SIZE", AT(mem_high), size, "--mem-high must be a size, got", "e.g. 400M",
      "block submission above this charge (default: the capacity less\n"
      "two tiles)"},

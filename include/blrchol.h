@@ -82,6 +82,8 @@ typedef enum { BLRCHOL_COMPRESS_ACA, BLRCHOL_COMPRESS_SVD } blrchol_compress_t;
  * counted) (docs/design/memctl.md). */
 typedef enum { BLRCHOL_RESERVE_RANK, BLRCHOL_RESERVE_DENSE } blrchol_reserve_t;
 
+#define BLRCHOL_NODE_MEM_NONE ((size_t)-1)
+
 typedef struct blrchol_options {
     int nb;                      /* tile size (512) */
     double eps;                  /* compression tolerance relative to ||A||_F (1e-8) */
@@ -90,7 +92,9 @@ typedef struct blrchol_options {
     int grid_rows;               /* P of the P x Q rank grid; 0: the most square grid */
     /* memory control, per rank */
     int memctl;                  /* 1: block submission above mem_high (1) */
-    size_t node_mem;             /* tile bytes a rank may hold, 0: unlimited (0) */
+    size_t node_mem;             /* tile bytes a rank may hold; 0: the node's memory divided by its
+                                  * ranks, less the process's own (docs/design/process-memory.md);
+                                  * BLRCHOL_NODE_MEM_NONE: no cap (0) */
     size_t mem_high, mem_low;    /* watermarks; 0: derived from node_mem, or from the node's
                                   * memory divided by the ranks on it (docs/design/memctl.md) (0) */
     double growth_margin;        /* the growth a low-rank tile may undergo, as a fraction of its
@@ -204,6 +208,7 @@ typedef struct blrchol_report {
     int memctl;
     int memctl_step_sync;        /* the step synchronisation was on (memctl, several ranks) */
     double node_mem, mem_high, mem_low; /* 0: none */
+    double memory_cap_bytes;     /* the tile allocator's hard cap in force per rank: node_mem, or derived; 0: none */
     double peak_charged_bytes, peak_actual_bytes, peak_rss_bytes; /* max over ranks */
     double rss_start_bytes;        /* peak RSS before the tiles were built (MPI, StarPU, libraries), max over ranks */
     int task_window;               /* StarPU's limit on submitted unfinished tasks, 0: none */

@@ -269,7 +269,7 @@ static void report_describe_run(report_t *rep, const blrchol_problem_t *pb, cons
     rep->eps = o->dense ? NAN : o->eps;
     rep->backward_error = NAN;
     rep->memctl = o->memctl;
-    rep->node_mem = (double)o->node_mem;
+    rep->node_mem = o->node_mem == BLRCHOL_NODE_MEM_NONE ? 0 : (double)o->node_mem;
 }
 
 /* The ranks, the process grid and the workers, in the factor and its report. */

@@ -63,6 +63,22 @@ static void trace_file_name(char *out, size_t size, const char *base, const char
         snprintf(out + written, size - written, ".%d", rank);
 }
 
+/* The tile allocator's hard cap: --node-mem, or without it the node's share
+ * less what the process holds already and its usual overhead beyond the
+ * tiles (StarPU's handles and tasks, MPI's buffers: about 15% at most in
+ * docs/design/process-memory.md's runs), so that a run that outgrows the
+ * machine ends with status oom and not by the kernel's OOM killer. */
+static size_t memory_cap(const blrchol_factor_t *f, size_t capacity)
+{
+    const size_t given = f->options.node_mem;
+    if (given == BLRCHOL_NODE_MEM_NONE)
+        return 0;
+    if (given)
+        return given;
+    const double room = (double)capacity - f->rss_start;
+    return room > 0 ? (size_t)(0.85 * room) : 1;
+}
+
 int factor_memory_setup(blrchol_factor_t *f)
 {
     const blrchol_options_t *opt = &f->options;
@@ -73,7 +89,8 @@ int factor_memory_setup(blrchol_factor_t *f)
     /* One factor at a time: the allocator's counts start from nothing. */
     tile_mem_reset();
     runtime_alloc_reset_peaks();
-    tile_mem_set_capacity(opt->node_mem);
+    tile_mem_set_capacity(memory_cap(f, capacity));
+    rep->memory_cap_bytes = (double)tile_mem_capacity();
     f->capacity = capacity;
     size_t high, low;
     derive_watermarks(f, 0, &high, &low);
@@ -310,9 +327,10 @@ void factor_memory_describe_oom(blrchol_factor_t *f)
     static const char *what[] = {"tile allocation would pass", "early-data buffer of StarPU-MPI passed",
                                  "StarPU-MPI message buffer passed"};
     snprintf(f->report.error, sizeof f->report.error,
-             "out of memory on rank %d: a %.0f-byte %s --node-mem %.0f bytes with %.0f held (give more memory per "
-             "rank, more ranks, or memory control)",
-             (int)all[4 * first], all[4 * first + 1], what[(int)all[4 * first + 3]], f->report.node_mem,
+             "out of memory on rank %d: a %.0f-byte %s the memory cap of %.0f bytes (%s) with %.0f held (give more "
+             "memory per rank, more ranks, or memory control)",
+             (int)all[4 * first], all[4 * first + 1], what[(int)all[4 * first + 3]], f->report.memory_cap_bytes,
+             f->report.node_mem > 0 ? "--node-mem" : "the node's memory per rank less the process's own",
              all[4 * first + 2]);
     free(all);
 }

@@ -109,7 +109,7 @@ static double least_memory(int n, int nb, blrchol_scalar_t scalar, int nranks)
 
 size_t blrchol_memory_per_rank(size_t node_mem, MPI_Comm comm)
 {
-    if (node_mem)
+    if (node_mem && node_mem != BLRCHOL_NODE_MEM_NONE)
         return node_mem;
     MPI_Comm node;
     int rank, ranks_here = 1;
@@ -123,6 +123,8 @@ size_t blrchol_memory_per_rank(size_t node_mem, MPI_Comm comm)
 int blrchol_check_memory(int n, int nb, blrchol_scalar_t scalar, size_t node_mem, MPI_Comm comm, char *why,
                          size_t size)
 {
+    if (node_mem == BLRCHOL_NODE_MEM_NONE)
+        return BLRCHOL_OK;
     int nranks;
     MPI_Comm_size(comm, &nranks);
     const double least = least_memory(n, nb, scalar, nranks);

@@ -85,6 +85,7 @@ void blrchol_report_json(const blrchol_report_t *r, FILE *out)
     fprintf(out, "  \"memctl\": %s,\n", r->memctl ? "true" : "false");
     fprintf(out, "  \"memctl_step_sync\": %s,\n", r->memctl_step_sync ? "true" : "false");
     number(out, "node_mem", r->node_mem > 0 ? r->node_mem : NAN, 0);
+    number(out, "memory_cap", r->memory_cap_bytes > 0 ? r->memory_cap_bytes : NAN, 0);
     number(out, "mem_high", r->mem_high > 0 ? r->mem_high : NAN, 0);
     number(out, "mem_low", r->mem_low > 0 ? r->mem_low : NAN, 0);
     number(out, "peak_charged_bytes", r->peak_charged_bytes, 0);

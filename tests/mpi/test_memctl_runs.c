@@ -247,3 +247,25 @@ Test(memctl_runs, receive_cache_off_is_refused_or_works, .timeout = 300)
     cr_assert_lt(json_number(json, "backward_error"), 1e-7, "%s", json);
     free(json);
 }
+
+/* Without --node-mem the tile allocator still has a hard cap: the node's
+ * memory divided by its ranks, less the process's peak RSS before the
+ * tiles, less 15% for what the process holds beyond the tiles (worked out
+ * here from sysconf and the run's rss_start_bytes); --node-mem none lifts
+ * it; --node-mem is the cap when given. */
+Test(memctl_runs, a_hard_cap_by_default, .timeout = 300)
+{
+    char *json = run_blrchol_json(2, "-n 2000 --nb 200", 0);
+    const double node = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
+    const double expected = 0.85 * (node / 2 - json_number(json, "rss_start_bytes"));
+    const double cap = json_number(json, "memory_cap");
+    cr_assert(fabs(cap - expected) <= 0.01 * expected, "cap %.0f, expected %.0f: %s", cap, expected, json);
+    cr_assert(isnan(json_number(json, "node_mem")), "%s", json);
+    free(json);
+    json = run_blrchol_json(2, "-n 2000 --nb 200 --node-mem none", 0);
+    cr_assert(isnan(json_number(json, "memory_cap")), "--node-mem none left a cap: %s", json);
+    free(json);
+    json = run_blrchol_json(2, "-n 2000 --nb 200 --node-mem 64M", 0);
+    cr_assert_eq(json_number(json, "memory_cap"), 64.0 * 1024 * 1024, "%s", json);
+    free(json);
+}
