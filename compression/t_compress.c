@@ -275,27 +275,10 @@ int NAME(lr_compress_aca_unchecked)(tile_t *t, lr_assemble_fn assemble, void *ct
  * shape of the error (no entry of d is left out).  It underestimates the
  * most when the error has rank one: est^2 / ||d - t||_F^2 is then chi^2_s / s,
  * so an error of c tol passes with probability P(chi^2_10 <= 10 / c^2):
- * 9e-3 for c = 2, 2.5e-9 for c = 10 (docs/design/algorithm.md).
+ * 9e-3 for c = 2, 2.5e-9 for c = 10 (docs/design/algorithm.md).  In z, W
+ * is complex with both parts N(0, 1), which only tightens the bound.
  */
 #define CHECK_VECTORS 10
-
-/* The check's workspace: the random vectors W (n x s), (d - t) W (m x s)
- * and V^* W (rank x s). */
-struct check_ws {
-    int m, n, rank;
-    scalar_t *w, *dw, *vw;
-    double *normal;
-};
-
-static void check_layout(void *p, lr_arena_t *arena)
-{
-    struct check_ws *ws = p;
-    const size_t m = ws->m, n = ws->n, r = ws->rank, s = CHECK_VECTORS;
-    ws->w = lr_carve(arena, n * s, sizeof(scalar_t));
-    ws->dw = lr_carve(arena, m * s, sizeof(scalar_t));
-    ws->vw = lr_carve(arena, r * s, sizeof(scalar_t));
-    ws->normal = lr_carve(arena, n * s, sizeof(double));
-}
 
 /* LAPACK's seed (four integers below 4096, the last odd) from the tile's
  * first column: a run repeats exactly, and distinct tiles draw distinct
@@ -311,27 +294,39 @@ static void check_seed(int m, const scalar_t *d, int iseed[4])
     iseed[3] |= 1;
 }
 
+/* W <- count entries with N(0, 1) real (and imaginary) parts; returns
+ * E|w|^2, the number of normal parts per entry. */
+static double gaussian_vectors(int iseed[4], int count, scalar_t *w)
+{
+#if defined(PRECISION_D)
+    LAPACKE_dlarnv(3, iseed, count, w);   /* 3: normal (0, 1) */
+    return 1.0;
+#else
+    LAPACKE_zlarnv(3, iseed, count, w);   /* 3: both parts normal (0, 1) */
+    return 2.0;
+#endif
+}
+
 /* est of the low-rank t against the exact tile d (above); -1 when the
  * workspace cannot be had. */
 static int residual_estimate(const tile_t *t, const scalar_t *d, int conj, double *est)
 {
-    struct check_ws ws = {.m = t->m, .n = t->n, .rank = t->rank};
     const int m = t->m, n = t->n, r = t->rank, s = CHECK_VECTORS;
-    void *block = lr_arena_alloc(check_layout, &ws);
-    if (!block)
+    /* W (n x s), (d - t) W (m x s) and V^* W (r x s) in one block. */
+    scalar_t *w = LR_WORKSPACE(scalar_t, (size_t)(n + m + r) * s);
+    if (!w)
         return -1;
+    scalar_t *dw = w + (size_t)n * s, *vw = dw + (size_t)m * s;
     int iseed[4];
     check_seed(m, d, iseed);
-    LAPACKE_dlarnv(3, iseed, n * s, ws.normal);   /* 3: normal (0, 1) */
-    for (size_t c = 0; c < (size_t)n * s; c++)
-        ws.w[c] = ws.normal[c];
-    blas_gemm(CblasNoTrans, CblasNoTrans, m, s, n, 1.0, d, m, ws.w, n, 0.0, ws.dw, m);
+    const double parts = gaussian_vectors(iseed, n * s, w);
+    blas_gemm(CblasNoTrans, CblasNoTrans, m, s, n, 1.0, d, m, w, n, 0.0, dw, m);
     if (r > 0) {
-        blas_gemm(blas_star(conj), CblasNoTrans, r, s, n, 1.0, t->v, n, ws.w, n, 0.0, ws.vw, r);
-        blas_gemm(CblasNoTrans, CblasNoTrans, m, s, r, -1.0, t->u, m, ws.vw, r, 1.0, ws.dw, m);
+        blas_gemm(blas_star(conj), CblasNoTrans, r, s, n, 1.0, t->v, n, w, n, 0.0, vw, r);
+        blas_gemm(CblasNoTrans, CblasNoTrans, m, s, r, -1.0, t->u, m, vw, r, 1.0, dw, m);
     }
-    *est = lapack_norm_fro(m, s, ws.dw, m) / sqrt((double)s);
-    free(block);
+    *est = lapack_norm_fro(m, s, dw, m) / sqrt(parts * s);
+    free(w);
     return 0;
 }
 
