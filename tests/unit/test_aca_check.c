@@ -183,6 +183,93 @@ static void check_gaussian(int z, int conj)
     free(x), free(y);
 }
 
+/* ---- the estimate's calibration ------------------------------------------- */
+
+/* A rank-2 random tile on the first CORNER_AT rows and columns (ACA
+ * captures it exactly), plus a rank-one error of norm `planted` tol in the
+ * corner its pivots never reach: ACA's result is then off by exactly that,
+ * and whether the check passes it is the estimate's own draw. */
+struct planted {
+    struct block b;
+    double a[2][CORNER_AT], c[2][CORNER_AT]; /* the rank-2 part's factors */
+    double x[200 - CORNER_AT], y[200 - CORNER_AT]; /* unit vectors of the error */
+    double error_norm;
+};
+
+static double planted_entry(const struct block *b, int r, int c)
+{
+    const struct planted *p = (const struct planted *)b;
+    if (r < CORNER_AT && c < CORNER_AT)
+        return p->a[0][r] * p->c[0][c] + p->a[1][r] * p->c[1][c];
+    if (r >= CORNER_AT && c >= CORNER_AT)
+        return p->error_norm * p->x[r - CORNER_AT] * p->y[c - CORNER_AT];
+    return 0.0;
+}
+
+static double uniform(unsigned *state)
+{
+    *state = *state * 1664525u + 1013904223u;
+    return (*state >> 8) * 0x1.0p-24 * 2.0 - 1.0;
+}
+
+static void unit_vector(double *v, int len, unsigned *state)
+{
+    double norm = 0;
+    for (int k = 0; k < len; k++)
+        v[k] = uniform(state), norm += v[k] * v[k];
+    for (int k = 0; k < len; k++)
+        v[k] /= sqrt(norm);
+}
+
+/* Of `trials` tiles whose ACA result is off by c tol (c = planted), how
+ * many the check accepts; each trial's planted error asserted first. */
+static int accepted_of(int trials, double planted, unsigned seed)
+{
+    const double tol = 1e-6;
+    int accepted = 0;
+    for (int trial = 0; trial < trials; trial++) {
+        struct planted p = {.b = {.m = 200, .n = 200, .entry = planted_entry}, .error_norm = planted * tol};
+        for (int f = 0; f < 2; f++)
+            for (int k = 0; k < CORNER_AT; k++)
+                p.a[f][k] = uniform(&seed), p.c[f][k] = uniform(&seed);
+        unit_vector(p.x, 200 - CORNER_AT, &seed);
+        unit_vector(p.y, 200 - CORNER_AT, &seed);
+        double *d = malloc(200 * 200 * sizeof *d);
+        cr_assert_not_null(d);
+        assemble_d(&p, 0, 200, 0, 200, d, 200);
+        tile_t plain, checked;
+        tile_init(&plain, 200, 200, sizeof(double));
+        tile_init(&checked, 200, 200, sizeof(double));
+        lr_route_t route;
+        cr_assert_eq(lr_compress_aca_unchecked_d(&plain, assemble_d, &p, tol, 0), 0);
+        cr_assert_eq(lr_compress_aca_route_d(&checked, assemble_d, &p, tol, 0, &route), 0);
+        const double err = error_d(&plain, d) / tol;
+        cr_assert(fabs(err - planted) < 1e-3 * planted, "trial %d: ACA's error %g tol, planted %g", trial, err,
+                  planted);
+        cr_assert(route != LR_ROUTE_STALLED, "trial %d: ACA stalled", trial);
+        accepted += route == LR_ROUTE_ACA;
+        tile_release(&plain), tile_release(&checked);
+        free(d);
+    }
+    return accepted;
+}
+
+/* A rank-one error is the estimate's worst case: est^2 / err^2 is
+ * chi^2_10 / 10, so an error of c tol passes with probability
+ * P(chi^2_10 <= 10 / c^2): 1.6e-5 for c = 0.5 failing, 7.5% for c = 1.5
+ * passing, 1e-6 for c = 5 passing.  An estimate off by sqrt(2) either way
+ * would pass 46% or 0.6% at c = 1.5, outside the bounds below. */
+Test(aca_check, estimate_calibration_d)
+{
+    const int well_within = accepted_of(100, 0.5, 11u), near = accepted_of(400, 1.5, 12u),
+              far = accepted_of(100, 5.0, 13u);
+    cr_log_info("aca_check calibration: accepted %d/100 at 0.5 tol, %d/400 at 1.5 tol (expected 30), %d/100 at 5 tol",
+                well_within, near, far);
+    cr_assert_eq(well_within, 100, "%d of 100 tiles within tol rejected", 100 - well_within);
+    cr_assert(near >= 12 && near <= 55, "%d of 400 tiles at 1.5 tol accepted, expected 30", near);
+    cr_assert_eq(far, 0, "%d of 100 tiles at 5 tol accepted", far);
+}
+
 Test(aca_check, corner_d) { check_corner(0, 0); }
 Test(aca_check, corner_z_sym) { check_corner(1, 0); }
 Test(aca_check, corner_z_herm) { check_corner(1, 1); }
