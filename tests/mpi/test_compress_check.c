@@ -22,11 +22,12 @@ static double offdiagonal_tiles(const char *json)
 
 /* Default options (ACA, eps 1e-8, nb 512) on 2 ranks: solved within
  * 10 eps, with every tile accounted for and some of them sent to the SVD
- * by the check (at this n, ACA alone leaves errors far above tol and
- * POTRF fails). */
+ * by the check.  N 5000 is the least where ACA alone failed: its tiles up
+ * to 1e6 tol wrong gave a backward error of 1e-6 (from 6000 on, POTRF
+ * failed). */
 Test(compress_check, sqexp_grid2d_default_options, .timeout = 600)
 {
-    char *json = run_blrchol_json(2, "-n 6000 --kernel sqexp --geometry grid2d --check", 0);
+    char *json = run_blrchol_json(2, "-n 5000 --kernel sqexp --geometry grid2d --check", 0);
     cr_assert(json_has_string(json, "status", "ok"), "%s", json);
     const double eps = json_number(json, "eps"), backward_error = json_number(json, "backward_error");
     cr_assert(backward_error <= 10 * eps, "backward error %g, eps %g", backward_error, eps);
