@@ -29,6 +29,14 @@
  * double complex according to the instantiation that calls it. */
 typedef void (*lr_assemble_fn)(void *ctx, int row0, int nrows, int col0, int ncols, void *out, int ld);
 
+/* How lr_compress_aca built a tile (the run counts each: docs/user-guide.md). */
+typedef enum {
+    LR_ROUTE_ACA,      /* ACA's result, which passed the a posteriori check */
+    LR_ROUTE_REJECTED, /* ACA's result failed the check: the exact path instead */
+    LR_ROUTE_STALLED,  /* ACA stalled, or the tile is too thin for it: the exact path */
+    LR_ROUTES
+} lr_route_t;
+
 #define LOWRANK_DECLARE(SUFFIX, SCALAR)                                                              \
     /* Recompress a low-rank tile in place at tol (QR of U and V, SVD of the core). */              \
     int lr_truncate_##SUFFIX(tile_t *t, double tol, int conj);                                       \
@@ -37,11 +45,19 @@ typedef void (*lr_assemble_fn)(void *ctx, int row0, int nrows, int col0, int nco
     /* Low-rank tile -> dense. */                                                                    \
     int lr_to_dense_##SUFFIX(tile_t *t, int conj);                                                   \
     /* t (m, n, elem_size set, no storage) <- the tile given by `assemble`, compressed at tol.       \
-     * _aca: adaptive cross approximation with partial pivoting, then recompression; falls back      \
-     * to dense assembly when it stalls; never forms the dense tile otherwise.                       \
-     * _svd: dense assembly, then lr_compress_dense. */                                              \
+     * _aca: adaptive cross approximation with partial pivoting, then recompression, then the        \
+     * a posteriori check against the assembled tile (t_compress.c); a result that fails it, or an   \
+     * ACA that stalls, gives way to the exact path of _svd.  _aca_route: the same, and *route     \
+     * says which way the tile went.                                                                 \
+     * _svd: dense assembly, then the truncated SVD (dense when the rank is too big).               \
+     * _aca_unchecked: ACA without the check (to show what the check catches); only a stall falls   \
+     * back to _svd: its result may miss part of the tile. */                                        \
     int lr_compress_aca_##SUFFIX(tile_t *t, lr_assemble_fn assemble, void *ctx, double tol, int conj); \
+    int lr_compress_aca_route_##SUFFIX(tile_t *t, lr_assemble_fn assemble, void *ctx, double tol, int conj, \
+                                       lr_route_t *route);                                           \
     int lr_compress_svd_##SUFFIX(tile_t *t, lr_assemble_fn assemble, void *ctx, double tol, int conj); \
+    int lr_compress_aca_unchecked_##SUFFIX(tile_t *t, lr_assemble_fn assemble, void *ctx, double tol,  \
+                                           int conj);                                                \
     /* C <- C + alpha X Y^*, X m x k (ld ldx), Y n x k (ld ldy).  Dense C: one gemm.  Low-rank C:    \
      * recompressed at tol (dense when the rank passes min(m,n)/2): by extending C's orthonormal     \
      * bases when C is in svd_form, else from the stacked factors. */                                \

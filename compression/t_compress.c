@@ -5,6 +5,7 @@
  * (common/precision.h).  The tile's entries come from a callback
  * (lr_assemble_fn), so this file knows nothing of the BEM kernels.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "common/precision.h"
@@ -98,20 +99,33 @@ int NAME(lr_compress_dense)(tile_t *t, double tol, int conj)
     return compress_array(t, t->u, tol, conj, &stays_dense);
 }
 
-/* The dense tile is assembled in a plain workspace, not in tile storage:
- * only the result (often far smaller) is charged to tile_mem. */
-int NAME(lr_compress_svd)(tile_t *t, lr_assemble_fn assemble, void *ctx, double tol, int conj)
+/* The exact path: t <- the truncated SVD of the assembled tile d (m x n,
+ * leading dimension m), or d itself when that does not compress. */
+static int compress_assembled(tile_t *t, const scalar_t *d, double tol, int conj)
 {
-    const int m = t->m, n = t->n;
-    scalar_t *d = LR_WORKSPACE(scalar_t, (size_t)m * n);
-    if (!d)
-        return -1;
-    if (m > 0 && n > 0)
-        assemble(ctx, 0, m, 0, n, d, m);
     int stays_dense;
     int status = compress_array(t, d, tol, conj, &stays_dense);
     if (status == 0 && stays_dense)
         status = NAME(lr_store_dense)(t, d);
+    return status;
+}
+
+/* The whole tile in a plain workspace, not in tile storage: only the
+ * result (often far smaller) is charged to tile_mem.  NULL: no memory. */
+static scalar_t *assemble_tile(int m, int n, lr_assemble_fn assemble, void *ctx)
+{
+    scalar_t *d = LR_WORKSPACE(scalar_t, (size_t)m * n);
+    if (d && m > 0 && n > 0)
+        assemble(ctx, 0, m, 0, n, d, m);
+    return d;
+}
+
+int NAME(lr_compress_svd)(tile_t *t, lr_assemble_fn assemble, void *ctx, double tol, int conj)
+{
+    scalar_t *d = assemble_tile(t->m, t->n, assemble, ctx);
+    if (!d)
+        return -1;
+    int status = compress_assembled(t, d, tol, conj);
     free(d);
     return status;
 }
@@ -219,26 +233,128 @@ static int recompress_crosses(tile_t *t, struct aca *aca, double tol, int conj, 
     return NAME(lr_recompress_factors)(t, aca->k, aca->u, aca->v, ACA_TRUNCATE_FRACTION * tol, conj, too_big);
 }
 
-/* ACA (aca_run), then the recompression of its crosses.  When ACA stalls,
- * the tile is assembled and compressed by SVD, which decides correctly
- * whether it is zero or does not compress. */
-int NAME(lr_compress_aca)(tile_t *t, lr_assemble_fn assemble, void *ctx, double tol, int conj)
+/* t <- ACA (aca_run), then the recompression of its crosses; *converged
+ * is 0 when ACA stalled, the rank came out too big or the tile is too
+ * thin for ACA: t is then untouched, for the exact path to decide. */
+static int aca_compress(tile_t *t, lr_assemble_fn assemble, void *ctx, double tol, int conj, int *converged)
 {
     struct aca aca = {.m = t->m, .n = t->n, .kmax = lr_max_lowrank(t->m, t->n)};
+    *converged = 0;
     if (aca.kmax == 0)   /* a row or column vector, or empty: nothing to gain */
-        return NAME(lr_compress_svd)(t, assemble, ctx, tol, conj);
+        return 0;
     void *block = lr_arena_alloc(aca_layout, &aca);
     if (!block)
         return -1;
     memset(aca.used, 0, (size_t)aca.m);
-    int status, too_big = 0;
-    if (aca_run(&aca, assemble, ctx, ACA_CROSS_FRACTION * (tol > 0 ? tol : 0.0)))
+    int status = 0, too_big = 0;
+    if (aca_run(&aca, assemble, ctx, ACA_CROSS_FRACTION * (tol > 0 ? tol : 0.0))) {
         status = recompress_crosses(t, &aca, tol, conj, &too_big);
-    else
-        status = NAME(lr_compress_svd)(t, assemble, ctx, tol, conj);
-    /* k <= kmax, so the recompressed rank cannot pass it; stay safe anyway. */
-    if (status == 0 && too_big)
-        status = NAME(lr_compress_svd)(t, assemble, ctx, tol, conj);
+        *converged = status == 0 && !too_big;
+    }
     free(block);
     return status;
+}
+
+int NAME(lr_compress_aca_unchecked)(tile_t *t, lr_assemble_fn assemble, void *ctx, double tol, int conj)
+{
+    int converged;
+    int status = aca_compress(t, assemble, ctx, tol, conj, &converged);
+    if (status == 0 && !converged)
+        status = NAME(lr_compress_svd)(t, assemble, ctx, tol, conj);
+    return status;
+}
+
+/*
+ * The a posteriori check.  ACA's stopping rule sees only the rows and
+ * columns it pivoted on: a part of the tile that none of them crosses is
+ * missed without a trace (a small kernel on a regular grid does that).  So
+ * the result t is compared with the exact tile d on CHECK_VECTORS random
+ * vectors: with W n x s of independent N(0, 1) entries,
+ *     est^2 = ||(d - t) W||_F^2 / s,   E[est^2] = ||d - t||_F^2,
+ * an estimate of the Frobenius error ACA's tolerance bounds, whatever the
+ * shape of the error (no entry of d is left out).  It underestimates the
+ * most when the error has rank one: est^2 / ||d - t||_F^2 is then chi^2_s / s,
+ * so an error of c tol passes with probability P(chi^2_10 <= 10 / c^2):
+ * 9e-3 for c = 2, 2.5e-9 for c = 10 (docs/design/algorithm.md).  In z, W
+ * is complex with both parts N(0, 1), which only tightens the bound.
+ */
+#define CHECK_VECTORS 10
+
+/* LAPACK's seed (four integers below 4096, the last odd) from the tile's
+ * first column: a run repeats exactly, and distinct tiles draw distinct
+ * vectors. */
+static void check_seed(int m, const scalar_t *d, int iseed[4])
+{
+    uint64_t h = 0xcbf29ce484222325ull;   /* FNV-1a over the column's bytes */
+    const unsigned char *byte = (const unsigned char *)d;
+    for (size_t b = 0; b < (size_t)m * sizeof(scalar_t); b++)
+        h = (h ^ byte[b]) * 0x100000001b3ull;
+    for (int k = 0; k < 4; k++, h >>= 12)
+        iseed[k] = (int)(h & 4095);
+    iseed[3] |= 1;
+}
+
+/* W <- count entries with N(0, 1) real (and imaginary) parts; returns
+ * E|w|^2, the number of normal parts per entry. */
+static double gaussian_vectors(int iseed[4], int count, scalar_t *w)
+{
+#if defined(PRECISION_D)
+    LAPACKE_dlarnv(3, iseed, count, w);   /* 3: normal (0, 1) */
+    return 1.0;
+#else
+    LAPACKE_zlarnv(3, iseed, count, w);   /* 3: both parts normal (0, 1) */
+    return 2.0;
+#endif
+}
+
+/* est of the low-rank t against the exact tile d (above); -1 when the
+ * workspace cannot be had. */
+static int residual_estimate(const tile_t *t, const scalar_t *d, int conj, double *est)
+{
+    const int m = t->m, n = t->n, r = t->rank, s = CHECK_VECTORS;
+    /* W (n x s), (d - t) W (m x s) and V^* W (r x s) in one block. */
+    scalar_t *w = LR_WORKSPACE(scalar_t, (size_t)(n + m + r) * s);
+    if (!w)
+        return -1;
+    scalar_t *dw = w + (size_t)n * s, *vw = dw + (size_t)m * s;
+    int iseed[4];
+    check_seed(m, d, iseed);
+    const double parts = gaussian_vectors(iseed, n * s, w);
+    blas_gemm(CblasNoTrans, CblasNoTrans, m, s, n, 1.0, d, m, w, n, 0.0, dw, m);
+    if (r > 0) {
+        blas_gemm(blas_star(conj), CblasNoTrans, r, s, n, 1.0, t->v, n, w, n, 0.0, vw, r);
+        blas_gemm(CblasNoTrans, CblasNoTrans, m, s, r, -1.0, t->u, m, vw, r, 1.0, dw, m);
+    }
+    *est = lapack_norm_fro(m, s, dw, m) / sqrt(parts * s);
+    free(w);
+    return 0;
+}
+
+/* ACA, checked: its result is kept when the estimate of its error is
+ * within tol, else the tile is compressed by the exact path from the
+ * entries the check assembled. */
+int NAME(lr_compress_aca_route)(tile_t *t, lr_assemble_fn assemble, void *ctx, double tol, int conj,
+                                lr_route_t *route)
+{
+    int converged;
+    int status = aca_compress(t, assemble, ctx, tol, conj, &converged);
+    if (status != 0)
+        return status;
+    scalar_t *d = assemble_tile(t->m, t->n, assemble, ctx);
+    if (!d)
+        return -1;
+    double est = 0;
+    *route = LR_ROUTE_STALLED;
+    if (converged && (status = residual_estimate(t, d, conj, &est)) == 0)
+        *route = est <= tol ? LR_ROUTE_ACA : LR_ROUTE_REJECTED;
+    if (status == 0 && *route != LR_ROUTE_ACA)
+        status = compress_assembled(t, d, tol, conj);
+    free(d);
+    return status;
+}
+
+int NAME(lr_compress_aca)(tile_t *t, lr_assemble_fn assemble, void *ctx, double tol, int conj)
+{
+    lr_route_t route;
+    return NAME(lr_compress_aca_route)(t, assemble, ctx, tol, conj, &route);
 }

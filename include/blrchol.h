@@ -205,6 +205,11 @@ typedef struct blrchol_report {
     double dense_bytes, factor_bytes, compression_ratio;
     double rank_mean;
     int rank_max, rank_max_initial;
+    /* --compress aca, off-diagonal tiles summed over ranks: kept from ACA
+     * (they passed its a posteriori check); compressed by the exact SVD
+     * instead (ACA's result failed the check, or ACA stalled); of those,
+     * the ones whose check estimate exceeded the tile's tolerance. */
+    long compress_aca_tiles, compress_fallback_tiles, compress_fallbacks;
     int memctl;
     int memctl_step_sync;        /* the step synchronisation was on (memctl, several ranks) */
     double node_mem, mem_high, mem_low; /* 0: none */

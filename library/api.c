@@ -406,6 +406,18 @@ static void estimate_norm(blrchol_factor_t *f)
                 rep->geometry, A->n, A->nt, A->nt, A->nb, f->p, f->q, rep->norm_a_estimate);
 }
 
+/* Which way ACA's tiles went (lowrank.h), summed over ranks. */
+static void count_compression_routes(blrchol_factor_t *f)
+{
+    long routes[LR_ROUTES];
+    codelets_compression_routes(routes);
+    MPI_Allreduce(MPI_IN_PLACE, routes, LR_ROUTES, MPI_LONG, MPI_SUM, f->comm);
+    report_t *rep = &f->report;
+    rep->compress_aca_tiles = routes[LR_ROUTE_ACA];
+    rep->compress_fallbacks = routes[LR_ROUTE_REJECTED];
+    rep->compress_fallback_tiles = routes[LR_ROUTE_REJECTED] + routes[LR_ROUTE_STALLED];
+}
+
 /* The built tiles: their statistics in the report, and memctl's view of
  * them. */
 static int register_tiles(blrchol_factor_t *f)
@@ -467,6 +479,23 @@ static factor_failure_t factor(blrchol_factor_t *f, int *failed_tile)
     return FACTOR_OK;
 }
 
+/* What to try when POTRF fails on a compressed matrix: ACA's tiles were
+ * checked, but the exact SVD leaves no doubt, so it comes before a smaller
+ * eps (which helps only if the compressed matrix lost definiteness at eps). */
+static void compression_advice(const blrchol_factor_t *f, char *advice, size_t size)
+{
+    const report_t *rep = &f->report;
+    if (f->options.dense)
+        snprintf(advice, size, "%s", "");
+    else if (f->options.compress == BLRCHOL_COMPRESS_SVD)
+        snprintf(advice, size, "; if the exact matrix is positive definite, a smaller --eps may help");
+    else
+        snprintf(advice, size,
+                 "; %ld of %ld ACA tiles exceeded their tolerance and were recompressed by SVD; if the exact "
+                 "matrix is positive definite, try --compress svd, then a smaller --eps",
+                 rep->compress_fallbacks, rep->compress_aca_tiles + rep->compress_fallback_tiles);
+}
+
 /* The outcome agreed on every rank, as a return code with report.error set. */
 static int agree_on_outcome(blrchol_factor_t *f, factor_failure_t local, int failed_tile)
 {
@@ -485,11 +514,12 @@ static int agree_on_outcome(blrchol_factor_t *f, factor_failure_t local, int fai
          * inherit its garbage. */
         int mine = failed_tile >= 0 ? failed_tile : A->nt, first;
         MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, f->comm);
+        char advice[256];
+        compression_advice(f, advice, sizeof advice);
         snprintf(rep->error, sizeof rep->error,
                  "the matrix is not positive definite: POTRF failed on diagonal tile %d (rows %d..%d after "
                  "clustering)%s",
-                 first, first * A->nb, first * A->nb + desc_tile_rows(A, first) - 1,
-                 f->options.dense ? "" : "; a smaller --eps may help if the exact matrix is positive definite");
+                 first, first * A->nb, first * A->nb + desc_tile_rows(A, first) - 1, advice);
         return BLRCHOL_BAD_INPUT;
     }
     case FACTOR_OK:
@@ -543,6 +573,7 @@ static int factorise(blrchol_factor_t *f, double t0)
     kernel_failure_t compression;
     if (agree_failure(f, codelets_kernel_failure(&compression)))
         return describe_kernel_failure(f);
+    count_compression_routes(f);
     int code = register_tiles(f);
     if (code == BLRCHOL_OK)
         code = check_budget(f);

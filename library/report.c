@@ -1,6 +1,7 @@
 #include "library/report.h"
 
 #include <math.h>
+#include <string.h>
 
 /* JSON has no NaN: absent values are null. */
 static void number(FILE *out, const char *key, double value, int last)
@@ -82,6 +83,9 @@ void blrchol_report_json(const blrchol_report_t *r, FILE *out)
     number(out, "rank_mean", r->rank_mean, 0);
     number(out, "rank_max", r->rank_max, 0);
     number(out, "rank_max_initial", r->rank_max_initial, 0);
+    number(out, "compress_aca_tiles", (double)r->compress_aca_tiles, 0);
+    number(out, "compress_fallback_tiles", (double)r->compress_fallback_tiles, 0);
+    number(out, "compress_fallbacks", (double)r->compress_fallbacks, 0);
     fprintf(out, "  \"memctl\": %s,\n", r->memctl ? "true" : "false");
     fprintf(out, "  \"memctl_step_sync\": %s,\n", r->memctl_step_sync ? "true" : "false");
     number(out, "node_mem", r->node_mem > 0 ? r->node_mem : NAN, 0);
@@ -150,6 +154,9 @@ void blrchol_report_summary(const blrchol_report_t *r, FILE *out)
     fprintf(out, "  memory: factor %.1f MiB = %.2f%% of dense %.1f MiB; ranks mean %.1f max %d (initial max %d)\n",
             mib(r->factor_bytes), 100 * r->compression_ratio, mib(r->dense_bytes), r->rank_mean, r->rank_max,
             r->rank_max_initial);
+    if (!r->dense && strcmp(r->compress ? r->compress : "", "aca") == 0)
+        fprintf(out, "  compression: %ld tiles by ACA, %ld by SVD instead (%ld failed ACA's check)\n",
+                r->compress_aca_tiles, r->compress_fallback_tiles, r->compress_fallbacks);
     fprintf(out, "  peak per rank: charged %.1f MiB, actual %.1f MiB, rss %.1f MiB (%.1f MiB before the tiles); memctl "
             "%s, %ld blocks (%.2f s)\n",
             mib(r->peak_charged_bytes), mib(r->peak_actual_bytes), mib(r->peak_rss_bytes), mib(r->rss_start_bytes),

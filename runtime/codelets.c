@@ -12,6 +12,7 @@ static atomic_int potrf_failed;
 static int potrf_failed_tile, potrf_failed_column;
 static atomic_int kernel_failed;
 static kernel_failure_t first_kernel_failure;
+static atomic_long compression_routes[LR_ROUTES];
 
 const char *kernel_kind_name(kernel_kind_t kernel)
 {
@@ -67,9 +68,19 @@ int codelets_potrf_failure(int *tile, int *column)
 
 long codelets_completed(void) { return atomic_load(&completed); }
 
+void codelet_note_compression_route(lr_route_t route) { atomic_fetch_add(&compression_routes[route], 1); }
+
+void codelets_compression_routes(long counts[LR_ROUTES])
+{
+    for (int r = 0; r < LR_ROUTES; r++)
+        counts[r] = atomic_load(&compression_routes[r]);
+}
+
 void codelets_reset(void)
 {
     atomic_store(&completed, 0);
+    for (int r = 0; r < LR_ROUTES; r++)
+        atomic_store(&compression_routes[r], 0);
     atomic_store(&potrf_failed, 0);
     atomic_store(&kernel_failed, 0);
 }

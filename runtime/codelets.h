@@ -70,6 +70,9 @@ typedef struct kernel_failure {
 /* 0 if no kernel failed on this rank, else 1 and the first failure. */
 int codelets_kernel_failure(kernel_failure_t *out);
 const char *kernel_kind_name(kernel_kind_t kernel);
+/* How many tiles lr_compress_aca_route built each way on this rank since
+ * the last reset, indexed by lr_route_t (lowrank.h). */
+void codelets_compression_routes(long counts[LR_ROUTES]);
 /* Number of codelets completed on this rank (progress reports). */
 long codelets_completed(void);
 void codelets_reset(void);
@@ -92,5 +95,7 @@ void codelet_note_potrf_failure(int tile, int column);
  * build with BLRCHOL_FAULT_INJECTION, BLRCHOL_FAULT=KERNEL:N makes the
  * N-th call for that kernel report -2. */
 void codelet_note_kernel_status(kernel_kind_t kernel, int row, int col, int status);
+/* An off-diagonal tile compressed by ACA went `route`. */
+void codelet_note_compression_route(lr_route_t route);
 
 #endif

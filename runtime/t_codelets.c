@@ -38,8 +38,15 @@ static void NAME(generate_run)(void *buffers[], void *cl_arg)
             NAME(assemble_in_tile)(&window, 0, t->m, 0, t->n, t->u, t->m);
         return;
     }
-    int status = (args.build == TILE_BUILD_ACA ? NAME(lr_compress_aca) : NAME(lr_compress_svd))(
-        t, NAME(assemble_in_tile), &window, args.tol, args.conj);
+    int status;
+    if (args.build == TILE_BUILD_ACA) {
+        lr_route_t route;
+        status = NAME(lr_compress_aca_route)(t, NAME(assemble_in_tile), &window, args.tol, args.conj, &route);
+        if (status == 0)
+            codelet_note_compression_route(route);
+    } else {
+        status = NAME(lr_compress_svd)(t, NAME(assemble_in_tile), &window, args.tol, args.conj);
+    }
     codelet_note_kernel_status(KERNEL_COMPRESS, args.row, args.col, status);
 }
 
