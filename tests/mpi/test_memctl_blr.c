@@ -19,11 +19,38 @@
 #define BLR "-n 6000 --nb 256 --kernel laplace --eps 1e-8 -P 2"
 #define MESSAGE (16 + 256.0 * 256 * 8)
 
+/* The largest value of the array under "key" in a JSON text. */
+static double json_array_max(const char *json, const char *key)
+{
+    char quoted[96];
+    snprintf(quoted, sizeof quoted, "\"%s\": [", key);
+    const char *at = strstr(json, quoted);
+    cr_assert_not_null(at, "no %s in %s", key, json);
+    double largest = -INFINITY;
+    for (char *end = (char *)at + strlen(quoted); *end && *end != ']'; end += *end == ',') {
+        char *next;
+        largest = fmax(largest, strtod(end, &next));
+        end = next;
+    }
+    return largest;
+}
+
 /* The same problem reserved at the dense size and from the ranks: the
- * rank reservation charges less and still holds every copy that arrives
- * (none over its bound), with the same backward error. */
+ * plans (worked out from the bounds, independent of timing) reserve less
+ * than half for the largest step and no less than the tiles' sizes; the
+ * runs charge less, and every copy that arrives is within its rank bound,
+ * with the same backward error.  (How far the peak charge falls depends
+ * on how far submission runs ahead: timing, not asserted beyond "less".) */
 Test(memctl_blr, rank_reservations_hold_what_arrives, .timeout = 600)
 {
+    char *plan_dense = run_blrchol_json(4, BLR " --reserve dense --plan", 0);
+    char *plan_rank = run_blrchol_json(4, BLR " --reserve rank --plan", 0);
+    const double step_dense = json_array_max(plan_dense, "plan_step_reserved_bytes");
+    const double step_rank = json_array_max(plan_rank, "plan_step_reserved_bytes");
+    cr_assert_lt(step_rank, 0.5 * step_dense, "largest step: rank %.0f vs dense %.0f", step_rank, step_dense);
+    cr_assert_geq(step_rank, json_array_max(plan_rank, "plan_step_actual_bytes"), "%s", plan_rank);
+    free(plan_dense);
+    free(plan_rank);
     char *dense = run_blrchol_json(4, BLR " --reserve dense --check", 0);
     char *rank = run_blrchol_json(4, BLR " --reserve rank --check", 0);
     cr_assert(json_has_string(dense, "memctl_reserve", "dense"), "%s", dense);
@@ -33,7 +60,7 @@ Test(memctl_blr, rank_reservations_hold_what_arrives, .timeout = 600)
     cr_assert_eq(json_number(dense, "memctl_underreserved_receives"), 0, "%s", dense);
     const double charged_dense = json_number(dense, "peak_charged_bytes");
     const double charged_rank = json_number(rank, "peak_charged_bytes");
-    cr_assert_lt(charged_rank, 0.5 * charged_dense, "rank %.0f vs dense %.0f", charged_rank, charged_dense);
+    cr_assert_lt(charged_rank, charged_dense, "rank %.0f vs dense %.0f", charged_rank, charged_dense);
     cr_assert_geq(charged_rank, json_number(rank, "peak_actual_bytes"), "%s", rank);
     const double be_dense = json_number(dense, "backward_error"), be_rank = json_number(rank, "backward_error");
     cr_assert(fabs(be_rank - be_dense) <= 1e-6 * be_dense, "%g vs %g", be_rank, be_dense);
