@@ -19,6 +19,7 @@
 #include "algorithm/algorithms.h"
 #include "algorithm/cholesky_tasks.h"
 #include "library/factor.h"
+#include "library/memory_plan.h"
 #include "runtime/mpi_polling.h"
 #include "runtime/placement.h"
 #include "runtime/process_memory.h"
@@ -143,15 +144,6 @@ static void collect(blrchol_factor_t *f)
     long naps = mpi_polling_naps_taken();
     MPI_Allreduce(MPI_IN_PLACE, &naps, 1, MPI_LONG, MPI_SUM, f->comm);
     f->report.mpi_naps = naps;
-}
-
-/* Most square grid: the largest divisor of nranks not above sqrt(nranks). */
-static int default_grid_rows(int nranks)
-{
-    int p = (int)sqrt((double)nranks);
-    while (p > 1 && nranks % p)
-        p--;
-    return p < 1 ? 1 : p;
 }
 
 /* Agree across ranks on the worst outcome so far (the largest code). */
@@ -281,7 +273,7 @@ static void lay_out_ranks(blrchol_factor_t *f)
     MPI_Comm_rank(f->comm, &f->rank);
     MPI_Comm_size(f->comm, &f->nranks);
     f->verbose = f->options.verbose && f->rank == 0;
-    f->p = f->options.grid_rows ? f->options.grid_rows : default_grid_rows(f->nranks);
+    f->p = f->options.grid_rows ? f->options.grid_rows : plan_default_grid_rows(f->nranks);
     f->q = f->nranks / f->p;
     f->workers = (int)starpu_cpu_worker_get_count();
     rep->p = f->p, rep->q = f->q, rep->ranks = f->nranks, rep->workers_per_rank = f->workers;

@@ -11,7 +11,6 @@
 #include "include/blrchol.h"
 
 #include "algorithm/cholesky_tasks.h"
-#include "memctl/memctl.h"
 
 /* The walk of one phase of step k on a P x Q grid, for every rank at once:
  * each rank's distinct remote reads, summed at their bound and actual size.
