@@ -22,9 +22,11 @@ typedef struct numerics {
 /* Assemble (and compress) every tile on its owner. */
 void blr_generate(desc_t *A, const numerics_t *num);
 /* A = L L^*, in place.  step_sync: the communicator of the step
- * synchronisation (potrf.c), MPI_COMM_NULL for none.  0, or -1 when memctl
- * refused a reservation (submission stopped). */
-int blr_potrf(desc_t *A, const numerics_t *num, MPI_Comm step_sync);
+ * synchronisation (potrf.c), MPI_COMM_NULL for none; votes: the ranks'
+ * communicator for the termination votes.  0; -1 when memctl
+ * refused a reservation; 1 when every rank stopped submitting at the same
+ * step because termination was requested (runtime/termination.h). */
+int blr_potrf(desc_t *A, const numerics_t *num, MPI_Comm step_sync, MPI_Comm votes);
 /* x <- A^{-1} x with the factor: L y = x, then L^* x = y (vector pieces of A). */
 void blr_solve(desc_t *A, const numerics_t *num);
 

@@ -15,11 +15,16 @@
  * blocks only before a barrier, never after: the sends a blocked rank's
  * tasks wait for are all posted.  Each copy is received once per step: no
  * row flush, a second reception would be posted late.
+ *
+ * A termination request (runtime/termination.h) is voted on at each step
+ * boundary, the vote read one step later: every rank stops submitting at
+ * the same step, so every message submitted has its receive.
  */
 #include "algorithm/algorithms.h"
 
 #include "algorithm/cholesky_tasks.h"
 #include "algorithm/submit.h"
+#include "runtime/termination.h"
 
 struct factorisation {
     desc_t *A;
@@ -55,21 +60,31 @@ static void forget_column(desc_t *A, int k)
         desc_forget(A, m, k);
 }
 
-int blr_potrf(desc_t *A, const numerics_t *num, MPI_Comm step_sync)
+/* Submit step k: POTRF(k), the panel's TRSMs, then its updates. */
+static int submit_step(desc_t *A, const task_visitor_t *submission, int k, MPI_Comm step_sync)
+{
+    if (chol_walk_phase(A, k, PHASE_DIAGONAL, submission))             /* POTRF(k) */
+        return -1;
+    if (receive_phase_reads(A, k, PHASE_PANEL, step_sync)              /* L_kk */
+        || chol_walk_phase(A, k, PHASE_PANEL, submission))             /* TRSM(m, k), m > k */
+        return -1;
+    desc_forget(A, k, k);
+    if (receive_phase_reads(A, k, PHASE_UPDATE, step_sync)             /* the panel's L_mk */
+        || chol_walk_phase(A, k, PHASE_UPDATE, submission))            /* SYRK(m, k), GEMM(m, n, k) */
+        return -1;
+    forget_column(A, k);
+    return 0;
+}
+
+int blr_potrf(desc_t *A, const numerics_t *num, MPI_Comm step_sync, MPI_Comm votes)
 {
     struct factorisation f = {A, num};
     const task_visitor_t submission = {submit, step_sync == MPI_COMM_NULL ? flush_row : NULL, &f};
-    for (int k = 0; k < A->nt; k++) {
-        if (chol_walk_phase(A, k, PHASE_DIAGONAL, &submission))          /* POTRF(k) */
-            return -1;
-        if (receive_phase_reads(A, k, PHASE_PANEL, step_sync)            /* L_kk */
-            || chol_walk_phase(A, k, PHASE_PANEL, &submission))          /* TRSM(m, k), m > k */
-            return -1;
-        desc_forget(A, k, k);
-        if (receive_phase_reads(A, k, PHASE_UPDATE, step_sync)           /* the panel's L_mk */
-            || chol_walk_phase(A, k, PHASE_UPDATE, &submission))         /* SYRK(m, k), GEMM(m, n, k) */
-            return -1;
-        forget_column(A, k);
-    }
-    return 0;
+    termination_vote_t vote;
+    termination_vote_open(&vote, votes);
+    int status = 0;
+    for (int k = 0; k < A->nt && status == 0; k++)
+        status = termination_vote_step(&vote) ? 1 : submit_step(A, &submission, k, step_sync);
+    termination_vote_close(&vote);
+    return status;
 }

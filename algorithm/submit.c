@@ -1,10 +1,9 @@
 #include "algorithm/submit.h"
 
-#include <time.h>
-
 #include <starpu_mpi.h>
 
 #include "memctl/memctl.h"
+#include "runtime/termination.h"
 
 /* If this rank is to receive tile (i, j), i.e. the tile is remote and not
  * in StarPU-MPI's receive cache, charge memctl for the reception first:
@@ -119,17 +118,13 @@ static int post_task_receptions(void *ctx, const chol_task_t *t)
 }
 
 /* Open MPI's MPI_Barrier polls on a core the workers need for as long as
- * the slowest rank takes to arrive: wait in naps of 50 us instead, which
- * costs at most a nap per step. */
+ * the slowest rank takes to arrive: wait in naps instead, which costs at
+ * most a nap per step. */
 static void barrier_napping(MPI_Comm comm)
 {
     MPI_Request request;
-    int done = 0;
     MPI_Ibarrier(comm, &request);
-    for (MPI_Test(&request, &done, MPI_STATUS_IGNORE); !done; MPI_Test(&request, &done, MPI_STATUS_IGNORE)) {
-        const struct timespec nap = {0, 50 * 1000};
-        nanosleep(&nap, NULL);
-    }
+    wait_napping(&request);
 }
 
 int receive_phase_reads(desc_t *A, int k, chol_phase_t phase, MPI_Comm sync)

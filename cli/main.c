@@ -3,7 +3,8 @@
  * with the built-in matrices of docs/design/reference-matrices.md and Gmsh meshes
  * (bem/) as its assembly callback.  One MPI rank per process.
  * Exit codes: 0 ok, 2 bad input (options, not positive definite),
- * 3 out of memory (--node-mem), 1 anything else.
+ * 3 out of memory (--node-mem), 4 terminated (SIGTERM, SIGINT), 1 anything
+ * else.
  */
 #include <math.h>
 #include <stdio.h>
@@ -116,6 +117,18 @@ static int check_memory(run_t *run)
     return code;
 }
 
+/* Every rank agreed to stop during `phase`, outside the library's calls:
+ * the report says so, as the library's own do. */
+static int stopped_during(run_t *run, const char *phase)
+{
+    blrchol_report_t *rep = &run->report;
+    rep->status = "terminated";
+    rep->phase = phase;
+    rep->progress = NAN;
+    snprintf(rep->error, sizeof rep->error, "terminated during %s (SIGTERM or SIGINT)", phase);
+    return BLRCHOL_TERMINATED;
+}
+
 /* b as --rhs says, and room for x. */
 static int build_vectors(run_t *run)
 {
@@ -206,7 +219,7 @@ static int factor_and_solve(run_t *run)
 }
 
 /* --check: the backward error against the exact entries. */
-static void check_residual(run_t *run)
+static int check_residual(run_t *run)
 {
     double start = MPI_Wtime();
     if (run->rank == 0 && !run->opt.quiet)
@@ -214,6 +227,7 @@ static void check_residual(run_t *run)
     run->report.backward_error = blrchol_backward_error(&run->problem, run->nrhs, run->x, run->b,
                                                         run->report.workers_per_rank, MPI_COMM_WORLD);
     run->report.time_check = MPI_Wtime() - start;
+    return blrchol_termination_requested(MPI_COMM_NULL) ? stopped_during(run, "check") : BLRCHOL_OK;
 }
 
 /* --solution and --rhs-out, on rank 0; a failure goes into the report. */
@@ -281,6 +295,9 @@ int main(int argc, char **argv)
     MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided);
     static run_t run; /* the report is large */
     MPI_Comm_rank(MPI_COMM_WORLD, &run.rank);
+    /* After MPI_Init: a batch system's SIGTERM (or ^C) then ends the run
+     * with its JSON, status "terminated", exit 4. */
+    blrchol_catch_termination_signals();
 
     int code = options_parse(&run.opt, argc, argv, run.rank == 0);
     if (code)
@@ -290,12 +307,16 @@ int main(int argc, char **argv)
     if ((code = build_matrix(&run)) != BLRCHOL_OK || (code = build_vectors(&run)) != BLRCHOL_OK)
         return quit(run.rank, code, run.message);
     describe_problem(&run);
+    if (blrchol_termination_requested(MPI_COMM_WORLD)) {
+        run.report.n = run.n, run.report.backward_error = NAN;
+        return finish(&run, stopped_during(&run, "generate"));
+    }
     if ((code = start_runtime(&run, &argc, &argv)) != BLRCHOL_OK)
         return quit(run.rank, code, run.message);
 
     code = factor_and_solve(&run);
     if (code == BLRCHOL_OK && run.opt.check)
-        check_residual(&run);
+        code = check_residual(&run);
     if (code == BLRCHOL_OK && run.rank == 0 && !run.opt.plan)
         code = write_solution(&run);
     return finish(&run, code);

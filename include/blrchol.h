@@ -44,7 +44,8 @@ enum {
     BLRCHOL_OK = 0,
     BLRCHOL_FAILED = 1,        /* a system error (a file, memory of the process) */
     BLRCHOL_BAD_INPUT = 2,     /* bad options, not positive definite, budget too small, bad factor directory */
-    BLRCHOL_OUT_OF_MEMORY = 3  /* a rank would have passed options.node_mem */
+    BLRCHOL_OUT_OF_MEMORY = 3, /* a rank would have passed options.node_mem */
+    BLRCHOL_TERMINATED = 4     /* termination was requested (blrchol_request_termination): every rank stopped */
 };
 
 typedef enum {
@@ -155,6 +156,24 @@ void blrchol_configure_malloc(void);
 
 typedef struct blrchol_factor blrchol_factor_t;
 
+/* Termination (docs/design/termination.md).  Once requested on some rank,
+ * the call under way stops on every rank within a task's time or so:
+ * tasks skip their work, submission stops at a step every rank agrees on,
+ * a save under way removes what it wrote (nothing loads), and the call
+ * returns BLRCHOL_TERMINATED, its report with status "terminated", the
+ * phase and the progress.  Later calls return it at once: the request
+ * lasts as long as the process.
+ *
+ * Ask for it; async-signal-safe, from any thread or a signal handler. */
+void blrchol_request_termination(void);
+/* Let SIGTERM and SIGINT ask for it (sigaction; the library installs no
+ * handler unless asked).  The handlers reset themselves: a second signal
+ * ends the process the default way.  BLRCHOL_OK or BLRCHOL_FAILED. */
+int blrchol_catch_termination_signals(void);
+/* Whether it was requested: on this process (comm MPI_COMM_NULL), or
+ * collectively on some rank of comm (then it is on every rank). */
+int blrchol_termination_requested(MPI_Comm comm);
+
 /* Assemble, compress and factorise.  *factor is set whatever the outcome
  * (NULL only when the process is out of memory): its report says what
  * happened (blrchol_error), and it must be released with blrchol_free.
@@ -181,7 +200,8 @@ void blrchol_free(blrchol_factor_t *factor);
  * from the callback (the worst of the nrhs columns): one dense
  * matrix-vector product split over the ranks of comm and `threads`
  * threads per rank.  Does not need StarPU: call it after blrchol_finalize
- * (but before MPI_Finalize) to have the cores to itself. */
+ * (but before MPI_Finalize) to have the cores to itself.  NAN when it
+ * stopped because termination was requested. */
 double blrchol_backward_error(const blrchol_problem_t *problem, int nrhs, const void *x, const void *b,
                               int threads, MPI_Comm comm);
 
@@ -189,8 +209,12 @@ double blrchol_backward_error(const blrchol_problem_t *problem, int nrhs, const 
 #define BLRCHOL_REPORT_MAX_RANKS 4096
 
 typedef struct blrchol_report {
-    const char *status;          /* "ok", "oom", "error" */
+    const char *status;          /* "ok", "oom", "error", "terminated" */
     char error[512];
+    const char *phase;           /* terminated: "generate", "compress", "factor", "save", "solve", "check";
+                                  * else NULL */
+    double progress;             /* terminated: the fraction of the phase's work done (compress, factor:
+                                  * tasks; solve: right-hand sides); else NAN */
     int n, nb, nt, p, q, ranks, workers_per_rank;
     int nrhs;                    /* right-hand sides of the last solve */
     char kernel[32], geometry[32];

@@ -25,6 +25,7 @@
 #include "runtime/process_memory.h"
 #include "library/progress.h"
 #include "runtime/runtime_alloc.h"
+#include "runtime/termination.h"
 #include "runtime/tile_interface.h"
 #include "kernels/tile_kernels.h"
 #include "memctl/tile_mem.h"
@@ -165,8 +166,47 @@ static int fail(blrchol_factor_t *f, int code)
         if (!all_said)
             factor_memory_describe_oom(f);
     }
-    f->report.status = code == BLRCHOL_OK ? "ok" : code == BLRCHOL_OUT_OF_MEMORY ? "oom" : "error";
+    f->report.status = code == BLRCHOL_OK              ? "ok"
+                       : code == BLRCHOL_OUT_OF_MEMORY ? "oom"
+                       : code == BLRCHOL_TERMINATED    ? "terminated"
+                                                       : "error";
     return code;
+}
+
+/* ---- termination (runtime/termination.h) ----------------------------------- */
+
+void blrchol_request_termination(void) { termination_request(); }
+
+int blrchol_catch_termination_signals(void) { return termination_catch_signals() == 0 ? BLRCHOL_OK : BLRCHOL_FAILED; }
+
+int blrchol_termination_requested(MPI_Comm comm)
+{
+    return comm == MPI_COMM_NULL ? termination_requested() : termination_agree(comm);
+}
+
+/* Collective, once every rank agreed to stop: the phase and how far it got
+ * (done of total units of work on this rank, summed over ranks; 0 of 0:
+ * not counted) in the report.  BLRCHOL_TERMINATED. */
+static int stopped_during(blrchol_factor_t *f, const char *phase, long done, long total)
+{
+    double counts[2] = {(double)done, (double)total};
+    MPI_Allreduce(MPI_IN_PLACE, counts, 2, MPI_DOUBLE, MPI_SUM, f->comm);
+    report_t *rep = &f->report;
+    rep->phase = phase;
+    rep->progress = counts[1] > 0 ? counts[0] / counts[1] : NAN;
+    snprintf(rep->error, sizeof rep->error, "terminated during %s (SIGTERM, SIGINT or blrchol_request_termination)",
+             phase);
+    return BLRCHOL_TERMINATED;
+}
+
+/* The tiles this rank owns: one generation task each. */
+static long tiles_owned(const desc_t *A)
+{
+    long count = 0;
+    for (int j = 0; j < A->nt; j++)
+        for (int i = j; i < A->nt; i++)
+            count += desc_is_mine(A, i, j);
+    return count;
 }
 
 /* ---- statistics over the tiles this rank owns ----------------------------- */
@@ -260,6 +300,7 @@ static void report_describe_run(report_t *rep, const blrchol_problem_t *pb, cons
     rep->dense = o->dense;
     rep->eps = o->dense ? NAN : o->eps;
     rep->backward_error = NAN;
+    rep->progress = NAN;
     rep->memctl = o->memctl;
     rep->node_mem = o->node_mem == BLRCHOL_NODE_MEM_NONE ? 0 : (double)o->node_mem;
 }
@@ -344,6 +385,8 @@ static int begin(const blrchol_problem_t *pb, const blrchol_options_t *options, 
         return BLRCHOL_FAILED;
     }
     f->has_problem = 1;
+    if (termination_agree(f->comm))
+        return stopped_during(f, "generate", 0, 0);
     desc_init(&f->A, pb->n, f->options.nb, f->p, f->q, f->problem.elem_size, MPI_COMM_WORLD);
     f->has_desc = 1;
     rep->nt = f->A.nt;
@@ -365,7 +408,8 @@ typedef enum {
     FACTOR_NOT_POSITIVE_DEFINITE,
     FACTOR_KERNEL_FAILED, /* its garbage may fail a later POTRF */
     FACTOR_OUT_OF_MEMORY,
-    FACTOR_BUDGET_REFUSED
+    FACTOR_BUDGET_REFUSED,
+    FACTOR_TERMINATED     /* its skipped tasks explain whatever else went wrong */
 } factor_failure_t;
 
 /* Collective, once some rank's kernel failed: report.error names the
@@ -453,13 +497,15 @@ static factor_failure_t factor(blrchol_factor_t *f, int *failed_tile)
     desc_t *A = &f->A;
     kernel_flops_reset();
     progress_start("factor", chol_tasks_run_here(A), 5.0, !f->verbose);
-    int submitted = blr_potrf(A, &f->numerics, f->step_sync);
+    int submitted = blr_potrf(A, &f->numerics, f->step_sync, f->comm);
     starpu_task_wait_for_all();
     starpu_mpi_wait_for_all(A->comm);
     progress_stop();
     int column;
     *failed_tile = -1;
-    if (submitted != 0)
+    if (submitted > 0 || termination_requested())
+        return FACTOR_TERMINATED;
+    if (submitted < 0)
         return FACTOR_BUDGET_REFUSED;
     if (tile_mem_refused(NULL, NULL))
         return FACTOR_OUT_OF_MEMORY;
@@ -494,6 +540,9 @@ static int agree_on_outcome(blrchol_factor_t *f, factor_failure_t local, int fai
     report_t *rep = &f->report;
     const desc_t *A = &f->A;
     switch ((factor_failure_t)agree_failure(f, local)) {
+    case FACTOR_TERMINATED:
+        termination_request();
+        return stopped_during(f, "factor", codelets_completed() - tiles_owned(A), chol_tasks_run_here(A));
     case FACTOR_BUDGET_REFUSED:
         snprintf(rep->error, sizeof rep->error, "memctl refused a reservation (budget too small for one task)");
         return BLRCHOL_BAD_INPUT;
@@ -560,6 +609,8 @@ static int factorise(blrchol_factor_t *f, double t0)
     starpu_task_wait_for_all();
     double t2 = wall(f->comm);
     rep->time_compress = t2 - t1;
+    if (termination_agree(f->comm))
+        return stopped_during(f, "compress", codelets_completed(), tiles_owned(&f->A));
     if (agree_failure(f, tile_mem_refused(NULL, NULL)))
         return BLRCHOL_OUT_OF_MEMORY;
     kernel_failure_t compression;
@@ -628,11 +679,17 @@ int blrchol_save(blrchol_factor_t *f, const char *dir)
         snprintf(f->report.error, sizeof f->report.error, "no factor to save");
         return BLRCHOL_BAD_INPUT;
     }
+    if (termination_agree(f->comm))
+        return fail(f, stopped_during(f, "save", 0, 0));
     double t = wall(f->comm);
-    if (factor_save(&f->A, &f->identity, dir, f->comm, f->report.error, sizeof f->report.error) != 0)
+    int saved = factor_save(&f->A, &f->identity, dir, f->comm, f->report.error, sizeof f->report.error);
+    if (saved == FACTOR_SAVE_INTERRUPTED)
+        return fail(f, stopped_during(f, "save", 0, 0));
+    if (saved != 0)
         return fail(f, BLRCHOL_FAILED);
+    const double elapsed = wall(f->comm) - t; /* collective: never inside `if (f->verbose)` */
     if (f->verbose)
-        fprintf(stderr, "blrchol: factor saved to %s in %.2f s\n", dir, wall(f->comm) - t);
+        fprintf(stderr, "blrchol: factor saved to %s in %.2f s\n", dir, elapsed);
     return BLRCHOL_OK;
 }
 
@@ -695,6 +752,8 @@ int blrchol_solve(blrchol_factor_t *f, int nrhs, const void *b, void *x)
         starpu_task_wait_for_all();
         starpu_mpi_wait_for_all(A->comm);
         desc_drop_partials(A);
+        if (termination_agree(f->comm))
+            return fail(f, stopped_during(f, "solve", k, nrhs));
         if (gather_solution(f, (char *)x + k * column) != 0) {
             snprintf(f->report.error, sizeof f->report.error, "no memory to gather the solution");
             return fail(f, BLRCHOL_FAILED);

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <cblas.h>
 
+#include "runtime/termination.h"
+
 enum { ROW_BLOCK = 32, COL_BLOCK = 2048 };
 
 struct residual_job {
@@ -31,7 +33,7 @@ static void *residual_worker(void *arg)
     double residual2 = 0, norm_a2 = 0;
     for (;;) {
         int row0 = job->row_begin + ROW_BLOCK * atomic_fetch_add(&job->next_block, 1);
-        if (row0 >= job->row_end)
+        if (row0 >= job->row_end || termination_requested())
             break;
         int m = job->row_end - row0 < ROW_BLOCK ? job->row_end - row0 : ROW_BLOCK;
         for (int r = 0; r < m; r++)
@@ -130,6 +132,8 @@ double blrchol_backward_error(const blrchol_problem_t *problem, int nrhs, const 
     for (int k = 0; k < nrhs; k++) {
         double error = check_backward_error(problem, (const char *)x + k * column, (const char *)b + k * column,
                                             threads, comm, &norm_a);
+        if (termination_agree(comm)) /* a stopped check computed nothing */
+            return NAN;
         if (!(error <= worst)) /* NaN wins */
             worst = error;
     }

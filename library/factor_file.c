@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "runtime/termination.h"
 #include "runtime/tile_interface.h"
 
 #define TILE_FILE_MAGIC 0x424c5254494c4531ull /* "BLRTILE1" */
@@ -93,6 +94,41 @@ static int write_tile(FILE *f, int i, int j, const tile_t *t)
     return 0;
 }
 
+/* This rank's tiles into `tmp`, renamed `path` once complete.  Stops
+ * early, leaving `tmp`, when termination is requested.  0, or -1 with a
+ * message in error. */
+static int write_rank_file(desc_t *A, const factor_identity_t *id, const char *tmp, const char *path, char *error,
+                           size_t error_size)
+{
+    FILE *f = fopen(tmp, "wb");
+    if (!f) {
+        snprintf(error, error_size, "cannot write %s: %s", tmp, strerror(errno));
+        return -1;
+    }
+    uint64_t head[2] = {TILE_FILE_MAGIC, id->matrix};
+    long count = 0;
+    for (int j = 0; j < A->nt; j++)
+        for (int i = j; i < A->nt; i++)
+            count += desc_is_mine(A, i, j);
+    int failed = fwrite(head, sizeof head, 1, f) != 1 || fwrite(&count, sizeof count, 1, f) != 1;
+    for (int j = 0; j < A->nt && !failed && !termination_requested(); j++)
+        for (int i = j; i < A->nt && !failed; i++) {
+            if (!desc_is_mine(A, i, j))
+                continue;
+            starpu_data_handle_t h = desc_tile(A, i, j);
+            starpu_data_acquire(h, STARPU_R);
+            failed = write_tile(f, i, j, tile_interface_get(h)) != 0;
+            starpu_data_release(h);
+        }
+    const int stopped = termination_requested(); /* the partial file is removed: no need to sync it */
+    failed |= fflush(f) != 0 || (!stopped && fsync(fileno(f)) != 0);
+    failed |= fclose(f) != 0;
+    failed = failed || (!stopped && rename(tmp, path) != 0);
+    if (failed)
+        snprintf(error, error_size, "cannot write the tiles to %s: %s", tmp, strerror(errno));
+    return failed ? -1 : 0;
+}
+
 int factor_save(desc_t *A, const factor_identity_t *id, const char *dir, MPI_Comm comm, char *error,
                 size_t error_size)
 {
@@ -113,31 +149,14 @@ int factor_save(desc_t *A, const factor_identity_t *id, const char *dir, MPI_Com
 
     rank_file(path, sizeof path, dir, A->rank, "");
     rank_file(tmp, sizeof tmp, dir, A->rank, ".tmp");
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        snprintf(error, error_size, "cannot write %s: %s", tmp, strerror(errno));
-        failed = 1;
-    } else {
-        uint64_t head[2] = {TILE_FILE_MAGIC, id->matrix};
-        long count = 0;
-        for (int j = 0; j < A->nt; j++)
-            for (int i = j; i < A->nt; i++)
-                count += desc_is_mine(A, i, j);
-        failed = fwrite(head, sizeof head, 1, f) != 1 || fwrite(&count, sizeof count, 1, f) != 1;
-        for (int j = 0; j < A->nt && !failed; j++)
-            for (int i = j; i < A->nt && !failed; i++) {
-                if (!desc_is_mine(A, i, j))
-                    continue;
-                starpu_data_handle_t h = desc_tile(A, i, j);
-                starpu_data_acquire(h, STARPU_R);
-                failed = write_tile(f, i, j, tile_interface_get(h)) != 0;
-                starpu_data_release(h);
-            }
-        failed |= fflush(f) != 0 || fsync(fileno(f)) != 0;
-        failed |= fclose(f) != 0;
-        failed = failed || rename(tmp, path) != 0;
-        if (failed)
-            snprintf(error, error_size, "cannot write the tiles to %s: %s", tmp, strerror(errno));
+    failed = write_rank_file(A, id, tmp, path, error, error_size) != 0;
+    /* Decided by every rank before factor.meta exists: an interrupted save
+     * leaves no tile file and nothing that loads. */
+    if (termination_agree(comm)) {
+        unlink(tmp);
+        unlink(path);
+        snprintf(error, error_size, "the save to %s was interrupted: no factor written", dir);
+        return FACTOR_SAVE_INTERRUPTED;
     }
     if (agree(failed, error, error_size, comm))
         return -1;

@@ -30,7 +30,12 @@ typedef struct factor_identity {
 
 void factor_identity_of(const problem_t *pb, const desc_t *A, factor_identity_t *id);
 
-/* Collective.  0, or -1 with a one-line message in error (on every rank). */
+/* factor_save stopped because termination was requested on some rank
+ * (runtime/termination.h): every rank removed what it had written. */
+#define FACTOR_SAVE_INTERRUPTED (-2)
+
+/* Collective.  0; -1 with a one-line message in error (on every rank); or
+ * FACTOR_SAVE_INTERRUPTED. */
 int factor_save(desc_t *A, const factor_identity_t *id, const char *dir, MPI_Comm comm, char *error,
                 size_t error_size);
 /* Collective: register and fill this rank's tiles.  0, or -1 with a

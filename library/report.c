@@ -48,6 +48,10 @@ void blrchol_report_json(const blrchol_report_t *r, FILE *out)
     string(out, "status", r->status);
     if (r->error[0])
         string(out, "error", r->error);
+    if (r->phase) {
+        string(out, "phase", r->phase);
+        number(out, "progress", r->progress, 0);
+    }
     number(out, "n", r->n, 0);
     number(out, "nrhs", r->nrhs, 0);
     number(out, "nb", r->nb, 0);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "runtime/task_trace.h"
+#include "runtime/termination.h"
 #include "memctl/tile_mem.h"
 
 static atomic_long completed;
@@ -95,18 +96,22 @@ void codelet_note_potrf_failure(int tile, int column)
 }
 
 /* Once a rank is out of memory (tile_mem refused), the matrix proved not
- * positive definite or a kernel failed, the numbers are meaningless. */
+ * positive definite, a kernel failed or the run is to stop, the numbers
+ * are meaningless. */
 static int run_is_lost(void)
 {
-    return tile_mem_refused(NULL, NULL) || atomic_load(&potrf_failed) || atomic_load(&kernel_failed);
+    return tile_mem_refused(NULL, NULL) || atomic_load(&potrf_failed) || atomic_load(&kernel_failed) ||
+           termination_requested();
 }
 
 int codelet_solve_task_starts(void) { return !run_is_lost(); }
 
 int codelet_factor_task_starts(void)
 {
+    if (run_is_lost())
+        return 0;
     atomic_fetch_add(&completed, 1);
-    return !run_is_lost();
+    return 1;
 }
 
 /* x += partial: a rank's partial sum of the updates to a vector piece

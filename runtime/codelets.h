@@ -73,7 +73,8 @@ const char *kernel_kind_name(kernel_kind_t kernel);
 /* How many tiles lr_compress_aca_route built each way on this rank since
  * the last reset, indexed by lr_route_t (lowrank.h). */
 void codelets_compression_routes(long counts[LR_ROUTES]);
-/* Number of codelets completed on this rank (progress reports). */
+/* Number of generation and factorisation codelets that did their work on
+ * this rank (progress reports). */
 long codelets_completed(void);
 void codelets_reset(void);
 
@@ -81,9 +82,10 @@ void codelets_reset(void);
 
 extern const codelets_t codelets_d, codelets_z;
 extern struct starpu_codelet cl_vector_add;
-/* Counts a factorisation task as completed and tells whether to run it:
- * 0 once the run is lost (out of memory, or not positive definite), so
- * that the remaining tasks finish at once and every rank reports. */
+/* Whether to run a generation or factorisation task (counted as completed
+ * if so): 0 once the run is lost (out of memory, not positive definite, a
+ * kernel failed, termination requested), so that the remaining tasks
+ * finish at once and every rank reports. */
 int codelet_factor_task_starts(void);
 /* A solve task: whether to run it. */
 int codelet_solve_task_starts(void);
