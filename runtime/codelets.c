@@ -6,6 +6,7 @@
 
 #include "runtime/task_trace.h"
 #include "runtime/termination.h"
+#include "runtime/tile_interface.h"
 #include "memctl/tile_mem.h"
 
 static atomic_long completed;
@@ -102,6 +103,14 @@ static int run_is_lost(void)
 {
     return tile_mem_refused(NULL, NULL) || atomic_load(&potrf_failed) || atomic_load(&kernel_failed) ||
            termination_requested();
+}
+
+void codelet_drop_if_terminated(void *written)
+{
+    if (!termination_requested())
+        return;
+    tile_release(tile_of_buffer(written));
+    tile_interface_note_written(written);
 }
 
 int codelet_solve_task_starts(void) { return !run_is_lost(); }

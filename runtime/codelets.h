@@ -87,6 +87,11 @@ extern struct starpu_codelet cl_vector_add;
  * kernel failed, termination requested), so that the remaining tasks
  * finish at once and every rank reports. */
 int codelet_factor_task_starts(void);
+/* Once termination is requested, empty the tile a generation or
+ * factorisation task wrote (its buffer): the copies that the tasks still
+ * submitted send then carry no entries, and the graph drains without
+ * moving tiles nobody will use. */
+void codelet_drop_if_terminated(void *written);
 /* A solve task: whether to run it. */
 int codelet_solve_task_starts(void);
 /* POTRF of diagonal tile `tile` failed at 1-based `column`: the first one kept. */

@@ -121,20 +121,23 @@ static void NAME(gemv_run)(void *buffers[], void *cl_arg)
 
 /* ---- the codelets: each run above, timed for the task trace --------------- */
 
-#define TRACED(name, kind)                                                                                   \
+/* writes_tile: buffers[0] is the tile the task writes (codelet_drop_if_terminated). */
+#define TRACED(name, kind, writes_tile)                                                                      \
     static void NAME(name##_cpu)(void *buffers[], void *cl_arg)                                              \
     {                                                                                                        \
         double start = task_trace_now();                                                                     \
         NAME(name##_run)(buffers, cl_arg);                                                                   \
+        if (writes_tile)                                                                                     \
+            codelet_drop_if_terminated(buffers[0]);                                                          \
         task_trace_record(kind, start);                                                                      \
     }
-TRACED(generate, TASK_GENERATE)
-TRACED(potrf, TASK_POTRF)
-TRACED(trsm, TASK_TRSM)
-TRACED(syrk, TASK_SYRK)
-TRACED(gemm, TASK_GEMM)
-TRACED(trsv, TASK_TRSV)
-TRACED(gemv, TASK_GEMV)
+TRACED(generate, TASK_GENERATE, 1)
+TRACED(potrf, TASK_POTRF, 1)
+TRACED(trsm, TASK_TRSM, 1)
+TRACED(syrk, TASK_SYRK, 1)
+TRACED(gemm, TASK_GEMM, 1)
+TRACED(trsv, TASK_TRSV, 0)
+TRACED(gemv, TASK_GEMV, 0)
 
 static struct starpu_codelet NAME(cl_generate) = {
     .cpu_funcs = {NAME(generate_cpu)}, .nbuffers = 1, .modes = {STARPU_W}, .name = "generate"};
