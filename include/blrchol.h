@@ -161,8 +161,8 @@ typedef struct blrchol_factor blrchol_factor_t;
  * tasks skip their work, submission stops at a step every rank agrees on,
  * a save under way removes what it wrote (nothing loads), and the call
  * returns BLRCHOL_TERMINATED, its report with status "terminated", the
- * phase and the progress.  Later calls return it at once: the request
- * lasts as long as the process.
+ * phase and the progress.  The request lasts as long as the process:
+ * later calls stop too (a factorisation or load after its clustering).
  *
  * Ask for it; async-signal-safe, from any thread or a signal handler. */
 void blrchol_request_termination(void);
