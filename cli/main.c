@@ -295,8 +295,9 @@ int main(int argc, char **argv)
     MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided);
     static run_t run; /* the report is large */
     MPI_Comm_rank(MPI_COMM_WORLD, &run.rank);
-    /* After MPI_Init: a batch system's SIGTERM (or ^C) then ends the run
-     * with its JSON, status "terminated", exit 4. */
+    /* A batch system's SIGTERM (or ^C) ends the run with its JSON, status
+     * "terminated", exit 4.  After MPI_Init, which may install handlers of
+     * its own. */
     blrchol_catch_termination_signals();
 
     int code = options_parse(&run.opt, argc, argv, run.rank == 0);
