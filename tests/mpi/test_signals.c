@@ -9,6 +9,7 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -58,8 +59,19 @@ static void launch(run_t *run, const char *mpirun_options, const char *args)
     }
 }
 
+/* The ranks' process ids: the launcher's children. */
+static void note_ranks(run_t *run)
+{
+    char command[64], *children = NULL;
+    snprintf(command, sizeof command, "pgrep -P %d", (int)run->launcher);
+    run_shell(command, &children);
+    cr_assert(sscanf(children, "%d %d", &run->ranks[0], &run->ranks[1]) == 2, "ranks of %d: %s",
+              (int)run->launcher, children);
+    free(children);
+}
+
 /* Wait until `text` is in the run's output (its progress lines); then
- * note the ranks' process ids (the launcher's children). */
+ * note the ranks. */
 static void wait_for_output(run_t *run, const char *text)
 {
     char *output = NULL;
@@ -72,12 +84,7 @@ static void wait_for_output(run_t *run, const char *text)
     }
     cr_assert(output && strstr(output, text), "no '%s' after 300 s: %s", text, output);
     free(output);
-    char command[64], *children = NULL;
-    snprintf(command, sizeof command, "pgrep -P %d", (int)run->launcher);
-    run_shell(command, &children);
-    cr_assert(sscanf(children, "%d %d", &run->ranks[0], &run->ranks[1]) == 2, "ranks of %d: %s",
-              (int)run->launcher, children);
-    free(children);
+    note_ranks(run);
 }
 
 /* A process that has ended (a zombie not yet reaped counts as ended). */
@@ -133,14 +140,14 @@ static void expect_terminated(const char *json, const char *phase)
 }
 
 /* A factor directory that --load-factor refuses cleanly (exit 2, "no
- * factor here"), and holds no factor.meta. */
-static void expect_no_factor(const char *dir)
+ * factor here") for the problem of order n, and holds no factor.meta. */
+static void expect_no_factor(const char *dir, int n)
 {
     char meta[128], args[256], *output = NULL;
     snprintf(meta, sizeof meta, "%s/factor.meta", dir);
     struct stat st;
     cr_assert(stat(meta, &st) != 0, "%s exists after a terminated run", meta);
-    snprintf(args, sizeof args, "-n 14000 --dense --quiet --load-factor %s", dir);
+    snprintf(args, sizeof args, "-n %d --dense --quiet --load-factor %s", n, dir);
     int status = run_blrchol(2, args, &output);
     cr_assert_eq(status, 2, "loading %s: exit %d: %s", dir, status, output);
     cr_assert(strstr(output, "no factor here"), "%s", output);
@@ -155,11 +162,18 @@ static void remove_factor_dir(const char *dir)
 }
 
 /* Start `-n N --dense --save-factor DIR` on 2 ranks, DIR fresh (named
- * after `tag`), mpirun's SIGKILL 6 s after it forwards a signal. */
-static void launch_saving(run_t *run, char dir[64], const char *tag, int n)
+ * after `tag`), mpirun's SIGKILL 6 s after it forwards a signal.  With
+ * `fifos`, DIR holds FIFOs (fifo[r]) under the names of the ranks'
+ * temporary tile files. */
+static void launch_saving(run_t *run, char dir[64], const char *tag, int n, char (*fifo)[128])
 {
     snprintf(dir, 64, "/tmp/blrchol-%s-%d", tag, (int)getpid());
     remove_factor_dir(dir);
+    for (int r = 0; fifo && r < 2; r++) {
+        mkdir(dir, 0777);
+        snprintf(fifo[r], 128, "%s/rank-%d.tiles.tmp", dir, r);
+        cr_assert_eq(mkfifo(fifo[r], 0600), 0, "mkfifo %s: %s", fifo[r], strerror(errno));
+    }
     char args[160];
     snprintf(args, sizeof args, "-n %d --dense --save-factor %s", n, dir);
     launch(run, "--mca odls_base_sigkill_timeout 6", args);
@@ -173,7 +187,7 @@ Test(signals, sigterm_to_the_launcher_mid_factorisation, .timeout = 300)
 {
     char dir[64];
     run_t run;
-    launch_saving(&run, dir, "signals", 14000);
+    launch_saving(&run, dir, "signals", 14000, NULL);
     wait_for_output(&run, "tiles built");
     const double sent = now();
     kill(run.launcher, SIGTERM);
@@ -186,7 +200,45 @@ Test(signals, sigterm_to_the_launcher_mid_factorisation, .timeout = 300)
     double progress = json_number(json, "progress");
     cr_assert(progress >= 0 && progress < 1, "progress %g: %s", progress, json);
     free(json);
-    expect_no_factor(dir);
+    expect_no_factor(dir, 14000);
+    remove_factor_dir(dir);
+}
+
+/* SIGINT while the save writes the tiles.  Each rank's temporary tile
+ * file is a FIFO here: the test's open returns once the rank has opened
+ * it to write, and the rank waits on it until the test reads, so the
+ * signal lands in the save whatever the machine's speed. */
+Test(signals, sigint_during_the_save_leaves_no_factor, .timeout = 300)
+{
+    char dir[64], fifo[2][128];
+    run_t run;
+    launch_saving(&run, dir, "signals-save", 3000, fifo);
+    int fd[2];
+    for (int r = 0; r < 2; r++)
+        fd[r] = open(fifo[r], O_RDONLY);
+    note_ranks(&run);
+    const double sent = now();
+    kill(run.ranks[0], SIGINT);
+    kill(run.ranks[1], SIGINT);
+    char buffer[65536];
+    for (int r = 0; r < 2; r++) {
+        while (fd[r] >= 0 && read(fd[r], buffer, sizeof buffer) > 0)
+            ;
+        close(fd[r]);
+    }
+    int status;
+    double elapsed = wait_until_gone(&run, sent, &status);
+    char *json = result_of(&run);
+    cr_assert(elapsed <= GONE_WITHIN, "processes still there %.1f s after SIGINT", elapsed);
+    cr_assert_eq(status, TERMINATED, "exit %d: %s", status, json);
+    expect_terminated(json, "save");
+    free(json);
+    char listing[160], *files = NULL;
+    snprintf(listing, sizeof listing, "ls -A %s", dir);
+    run_shell(listing, &files);
+    cr_assert_str_empty(files, "left in %s: %s", dir, files);
+    free(files);
+    expect_no_factor(dir, 3000);
     remove_factor_dir(dir);
 }
 
@@ -231,7 +283,7 @@ Test(signals, unsignalled_run_is_ok, .timeout = 300)
 {
     char dir[64], args[160];
     run_t run;
-    launch_saving(&run, dir, "signals-ok", 3000);
+    launch_saving(&run, dir, "signals-ok", 3000, NULL);
     int status;
     wait_until_gone(&run, now(), &status);
     char *json = result_of(&run);
