@@ -19,7 +19,7 @@
 
 #include <starpu.h>
 
-/* StarPU's own defaults, for the line this process runs. */
+/* StarPU-MPI's send window when the variable is unset, in 1.3 and 1.4. */
 #define STARPU_DEFAULT_NDETACHED_SEND 10
 
 /* The integer value of `variable`, `otherwise` when it is unset. */
