@@ -9,7 +9,8 @@
  * headers and the settings blrchol decided (runtime/starpu_settings.c);
  * the tile interface does not compile once a method's type differs from
  * StarPU's; configure prefers the 1.4 pkg-config modules to 1.3's and says
- * which version it found (fake modules that point at the real StarPU).
+ * which version it found (fake modules that point at the real StarPU), and
+ * without pkg-config probes --with-starpu's include/starpu/1.X.
  */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -211,4 +212,52 @@ Test(starpu_settings, configure_prefers_starpu_1_4_and_says_its_version, .timeou
     snprintf(command, sizeof command, "rm -rf %s", top);
     run_shell(command, NULL);
     free(version);
+}
+
+/* The first word of `flags` that starts with `prefix`, without it (malloc'ed). */
+static char *first_flag(const char *flags, const char *prefix)
+{
+    const char *at = strstr(flags, prefix);
+    cr_assert(at, "no %s in '%s'", prefix, flags);
+    at += strlen(prefix);
+    return strndup(at, strcspn(at, " "));
+}
+
+/* No pkg-config module anywhere: --with-starpu=DIR takes the newest
+ * DIR/include/starpu/1.X (here the real StarPU's headers beside an empty
+ * 1.2) and links that line's libraries. */
+Test(starpu_settings, configure_without_pkg_config_probes_the_newest_line, .timeout = 300)
+{
+    char top[] = "/tmp/blrchol-probe-XXXXXX", command[4096], here[512], *output = NULL;
+    cr_assert(mkdtemp(top));
+    cr_assert(getcwd(here, sizeof here));
+    char *cc = config_value("CC"), *cflags = config_value("STARPU_CFLAGS"), *libs = config_value("STARPU_LIBS"),
+         *blas_cflags = config_value("BLAS_CFLAGS"), *blas_libs = config_value("BLAS_LIBS"),
+         *version = config_value("STARPU_VERSION");
+    char *headers = first_flag(cflags, "-I"), *line = strndup(version, strrchr(version, '.') - version);
+    /* The real libraries are found where the real build finds them: its -L, if any, as LDFLAGS. */
+    const char *library_dir = strstr(libs, "-L");
+    char *ldflags = library_dir ? first_flag(libs, "-L") : strdup("");
+    snprintf(command, sizeof command,
+             "mkdir -p %s/prefix/include/starpu/1.2 %s/prefix/lib %s/empty %s/build && "
+             "ln -s %s %s/prefix/include/starpu/%s && cd %s/build && "
+             "PKG_CONFIG_LIBDIR=%s/empty PKG_CONFIG_PATH= %s/configure --with-starpu=%s/prefix MPICC='%s' "
+             "LDFLAGS='%s%s' BLAS_CFLAGS='%s' BLAS_LIBS='%s' 2>&1 && grep '^STARPU_' config.mk",
+             top, top, top, top, headers, top, line, top, top, here, top, cc, *ldflags ? "-L" : "", ldflags,
+             blas_cflags, blas_libs);
+    cr_assert_eq(run_shell(command, &output), 0, "%s: %s", command, output);
+    char expected[512];
+    snprintf(expected, sizeof expected, "for the StarPU line under %s/prefix... %s", top, line);
+    cr_assert(strstr(output, expected), "no '%s' in: %s", expected, output);
+    snprintf(expected, sizeof expected, "STARPU_CFLAGS = -I%s/prefix/include/starpu/%s", top, line);
+    cr_assert(strstr(output, expected), "no '%s' in: %s", expected, output);
+    snprintf(expected, sizeof expected, "-lstarpumpi-%s -lstarpu-%s", line, line);
+    cr_assert(strstr(output, expected), "no '%s' in: %s", expected, output);
+    snprintf(expected, sizeof expected, "the StarPU version... %s\n", version);
+    cr_assert(strstr(output, expected), "no '%s' in: %s", expected, output);
+    free(output);
+    snprintf(command, sizeof command, "rm -rf %s", top);
+    run_shell(command, NULL);
+    free(cc), free(cflags), free(libs), free(blas_cflags), free(blas_libs), free(version), free(headers), free(line),
+        free(ldflags);
 }
