@@ -248,6 +248,12 @@ typedef struct blrchol_report {
     const char *mpi_polling;       /* rank 0's StarPU-MPI progress thread: "spin", or "nap" when it has no core
                                     * of its own (docs/design/placement-and-polling.md) */
     long mpi_naps;                 /* naps its progress threads took so far, summed over ranks */
+    char starpu_version[16];       /* the StarPU library the run used, e.g. "1.4.12" */
+    int starpu_workers_getbind;    /* rank 0's STARPU_WORKERS_GETBIND in force: 1 when its workers bind
+                                    * inside the CPU set StarPU started in */
+    int starpu_mpi_ndetached_send; /* STARPU_MPI_NDETACHED_SEND in force: sends packed at a time */
+    int starpu_mpi_mem_throttle;   /* STARPU_MPI_MEM_THROTTLE in force (StarPU 1.4 on; 0: off) */
+    int starpu_mpi_thread_multiple_send; /* STARPU_MPI_THREAD_MULTIPLE_SEND in force (1.4 on; 0: off) */
     double peak_recv_buffer_bytes; /* StarPU-MPI's buffers of posted receives, max over ranks */
     double peak_early_bytes;       /* tiles StarPU-MPI received before their receive was posted and
                                     * holds in buffers of its own ("early data"; inside peak_actual_bytes),

@@ -26,6 +26,7 @@
 #include "library/progress.h"
 #include "runtime/runtime_alloc.h"
 #include "runtime/termination.h"
+#include "runtime/starpu_settings.h"
 #include "runtime/tile_interface.h"
 #include "kernels/tile_kernels.h"
 #include "memctl/tile_mem.h"
@@ -63,15 +64,6 @@ static blrchol_runtime_options_t runtime_in_force(const blrchol_runtime_options_
     return in_force;
 }
 
-/* StarPU-MPI settings blrchol cannot run with: 0 sends packed at a time
- * (StarPU-MPI 1.3 then never sends: the run hangs). */
-static int starpu_settings_valid(void)
-{
-    const char *sends = getenv("STARPU_MPI_NDETACHED_SEND");
-    char *end;
-    return !sends || (strtol(sends, &end, 10) > 0 && *end == 0);
-}
-
 int blrchol_init_with(int *argc, char ***argv, const blrchol_runtime_options_t *runtime)
 {
     if (initialised)
@@ -99,10 +91,10 @@ int blrchol_init_with(int *argc, char ***argv, const blrchol_runtime_options_t *
      * factorisation time, for matrices our own kernels just produced. */
     LAPACKE_set_nancheck(0);
     /* StarPU-MPI's own buffers counted with the tiles (runtime_alloc.h),
-     * and at most 4 sends packed at a time unless the user says otherwise:
-     * memctl charges that window for good (factor_memory.c). */
+     * and the settings whose defaults differ between StarPU lines decided
+     * the same way for all (starpu_settings.c). */
     runtime_alloc_install();
-    setenv("STARPU_MPI_NDETACHED_SEND", "4", 0);
+    starpu_settings_apply();
     /* Ranks sharing a node on cores of their own (placement.c), and a
      * progress thread that naps when they leave it none (mpi_polling.c). */
     placement_configure(MPI_COMM_WORLD, binding);
@@ -305,6 +297,18 @@ static void report_describe_run(report_t *rep, const blrchol_problem_t *pb, cons
     rep->node_mem = o->node_mem == BLRCHOL_NODE_MEM_NONE ? 0 : (double)o->node_mem;
 }
 
+/* The StarPU line and the settings of it that blrchol decides, as in force
+ * on this rank (starpu_settings.h). */
+static void report_starpu_settings(report_t *rep)
+{
+    const starpu_settings_t in_force = starpu_settings_in_force();
+    snprintf(rep->starpu_version, sizeof rep->starpu_version, "%s", in_force.version);
+    rep->starpu_workers_getbind = in_force.workers_getbind;
+    rep->starpu_mpi_ndetached_send = in_force.ndetached_send;
+    rep->starpu_mpi_mem_throttle = in_force.mem_throttle;
+    rep->starpu_mpi_thread_multiple_send = in_force.thread_multiple_send;
+}
+
 /* The ranks, the process grid and the workers, in the factor and its report. */
 static void lay_out_ranks(blrchol_factor_t *f)
 {
@@ -320,6 +324,7 @@ static void lay_out_ranks(blrchol_factor_t *f)
     rep->p = f->p, rep->q = f->q, rep->ranks = f->nranks, rep->workers_per_rank = f->workers;
     rep->binding = placement_name();
     rep->mpi_polling = mpi_polling_napping() ? "nap" : "spin";
+    report_starpu_settings(rep);
 }
 
 /* Collective: warn (rank 0, verbose) when workers of the node's ranks share

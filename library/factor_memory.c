@@ -15,6 +15,7 @@
 
 #include "runtime/process_memory.h"
 #include "runtime/runtime_alloc.h"
+#include "runtime/starpu_settings.h"
 #include "runtime/task_trace.h"
 #include "runtime/tile_interface.h"
 #include "library/memory_plan.h"
@@ -25,13 +26,12 @@
 static size_t largest_message(const desc_t *A) { return 16 + (size_t)A->nb * A->nb * A->elem_size; }
 
 /* StarPU-MPI packs at most STARPU_MPI_NDETACHED_SEND sends at a time
- * (default 10; runtime_alloc.h): the send buffers never hold more than
- * that many of the largest packed tile. */
+ * (runtime_alloc.h; the value in force, which blrchol keeps finite:
+ * starpu_settings.c): the send buffers never hold more than that many of
+ * the largest packed tile. */
 static size_t send_window(const desc_t *A)
 {
-    const char *text = getenv("STARPU_MPI_NDETACHED_SEND");
-    long sends = text && atol(text) > 0 ? atol(text) : 10;
-    return (size_t)sends * largest_message(A);
+    return (size_t)starpu_settings_in_force().ndetached_send * largest_message(A);
 }
 
 /* The watermarks above a charge that cannot go, `floor`: the ones given

@@ -65,6 +65,11 @@ void blrchol_report_json(const blrchol_report_t *r, FILE *out)
     number(out, "ranks_short_of_cpus", r->ranks_short_of_cpus, 0);
     string(out, "mpi_polling", r->mpi_polling ? r->mpi_polling : "");
     number(out, "mpi_naps", (double)r->mpi_naps, 0);
+    string(out, "starpu_version", r->starpu_version);
+    number(out, "starpu_workers_getbind", r->starpu_workers_getbind, 0);
+    number(out, "starpu_mpi_ndetached_send", r->starpu_mpi_ndetached_send, 0);
+    number(out, "starpu_mpi_mem_throttle", r->starpu_mpi_mem_throttle, 0);
+    number(out, "starpu_mpi_thread_multiple_send", r->starpu_mpi_thread_multiple_send, 0);
     string(out, "kernel", r->kernel);
     string(out, "geometry", r->geometry);
     string(out, "precision", r->precision);
@@ -146,6 +151,10 @@ void blrchol_report_summary(const blrchol_report_t *r, FILE *out)
             r->dense ? "dense" : r->compress);
     if (r->error[0])
         fprintf(out, "  error: %s\n", r->error);
+    fprintf(out, "  StarPU %s: STARPU_WORKERS_GETBIND=%d STARPU_MPI_NDETACHED_SEND=%d STARPU_MPI_MEM_THROTTLE=%d "
+            "STARPU_MPI_THREAD_MULTIPLE_SEND=%d\n", r->starpu_version[0] ? r->starpu_version : "?",
+            r->starpu_workers_getbind, r->starpu_mpi_ndetached_send, r->starpu_mpi_mem_throttle,
+            r->starpu_mpi_thread_multiple_send);
     if (r->ranks > 1)
         fprintf(out, "  binding %s: %d CPUs shared by the workers of several ranks of a node, %d ranks with "
                 "fewer CPUs than workers; MPI thread: %s (%ld naps)\n",

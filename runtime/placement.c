@@ -5,12 +5,14 @@
  * StarPU 1.3 binds CPU worker k to the k-th core of the whole machine and
  * its MPI thread to the next free one, whatever cores the launcher gave
  * the process (STARPU_WORKERS_GETBIND, which respects them, is off by
- * default until StarPU 1.4): every rank of a node binds its workers to the
- * same first cores, and they take turns on them.
+ * default in 1.3 and on from 1.4): every rank of a node binds its workers
+ * to the same first cores, and they take turns on them.
  *
  * So, unless the user set one of StarPU's binding variables, or asked for
- * StarPU's own binding (PLACEMENT_STARPU):
- * - one rank on the node: StarPU's binding, the machine is the rank's
+ * StarPU's own binding (PLACEMENT_STARPU: that line's default), blrchol
+ * sets STARPU_WORKERS_GETBIND itself, the same on either line:
+ * - one rank on the node: off, the machine is the rank's, even when the
+ *   launcher bound it to one core (Open MPI does for 2 ranks or fewer)
  *   (but for its MPI thread when the workers take every CPU: below);
  * - ranks whose CPU sets (what the launcher allowed) are disjoint:
  *   STARPU_WORKERS_GETBIND, each rank binds inside its own set;
@@ -21,6 +23,9 @@
  *   slice);
  * - anything else (sets that partly overlap, more ranks than CPUs): no
  *   binding at all, the kernel places the threads.
+ * StarPU 1.4.x takes a set only when its cores are consecutive in hwloc's
+ * logical order, and otherwise binds across the machine (with a warning
+ * STARPU_SILENT hides): placement_check then finds the shared CPUs.
  */
 #define _GNU_SOURCE
 #include "runtime/placement.h"
@@ -41,7 +46,8 @@ static int user_binds(void)
 {
     static const char *variables[] = {"STARPU_WORKERS_CPUID",    "STARPU_WORKERS_COREID",   "STARPU_WORKERS_GETBIND",
                                       "STARPU_WORKERS_NOBIND",   "STARPU_MPI_THREAD_CPUID", "STARPU_MPI_THREAD_COREID",
-                                      "STARPU_MPI_NOBIND",       "STARPU_MAIN_THREAD_BIND", NULL};
+                                      "STARPU_MPI_NOBIND",       "STARPU_MAIN_THREAD_BIND", "STARPU_MAIN_THREAD_CPUID",
+                                      "STARPU_MAIN_THREAD_COREID", NULL};
     for (int k = 0; variables[k]; k++)
         if (getenv(variables[k]))
             return 1;
@@ -182,6 +188,7 @@ void placement_configure(MPI_Comm comm, placement_binding_t binding)
         placement = "starpu";
     else if (ranks_here == 1) {
         placement = "starpu";
+        setenv("STARPU_WORKERS_GETBIND", "0", 1);
         mpi_thread_unbound_if_no_cpu(CPU_COUNT(&mine));
     }
     else if (!sets || CPU_COUNT(&mine) == 0)

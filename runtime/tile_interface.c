@@ -20,8 +20,16 @@ void tile_interface_note_final(void *buffer)
         memctl_local_final(itf->tile_index);
 }
 
+/* StarPU 1.4 passes the home node of register_data_handle as an int (1.3:
+ * unsigned); every other method kept its type. */
+#if STARPU_MAJOR_VERSION > 1 || STARPU_MINOR_VERSION >= 4
+#define HOME_NODE_TYPE int
+#else
+#define HOME_NODE_TYPE unsigned
+#endif
+
 /* Every node gets the shape; storage exists nowhere yet. */
-static void tile_register_data_handle(starpu_data_handle_t handle, unsigned home_node, void *data_interface)
+static void tile_register_data_handle(starpu_data_handle_t handle, HOME_NODE_TYPE home_node, void *data_interface)
 {
     struct tile_interface *model = data_interface;
     for (unsigned node = 0; node < STARPU_MAXNODES; node++) {
@@ -180,6 +188,28 @@ static int tile_any_to_any(void *src_interface, unsigned src_node, void *dst_int
         return -ENOMEM;
     return 0;
 }
+
+/*
+ * A method of another type than StarPU's member is only a warning for some
+ * compilers, and StarPU would call it with the wrong arguments: fail the
+ * build on every compiler instead (C11 _Generic, and __typeof__, which gcc,
+ * clang and the compilers derived from them accept).
+ */
+#define ASSERT_METHOD_TYPE(ops, member, method)                                                                      \
+    _Static_assert(_Generic(&method, __typeof__(((ops *)0)->member): 1, default: 0),                                  \
+                   #method " does not have the type of " #ops "::" #member)
+
+ASSERT_METHOD_TYPE(struct starpu_data_copy_methods, any_to_any, tile_any_to_any);
+ASSERT_METHOD_TYPE(struct starpu_data_interface_ops, register_data_handle, tile_register_data_handle);
+ASSERT_METHOD_TYPE(struct starpu_data_interface_ops, allocate_data_on_node, tile_allocate_data_on_node);
+ASSERT_METHOD_TYPE(struct starpu_data_interface_ops, free_data_on_node, tile_free_data_on_node);
+ASSERT_METHOD_TYPE(struct starpu_data_interface_ops, get_size, tile_get_size);
+ASSERT_METHOD_TYPE(struct starpu_data_interface_ops, footprint, tile_footprint);
+ASSERT_METHOD_TYPE(struct starpu_data_interface_ops, compare, tile_compare);
+ASSERT_METHOD_TYPE(struct starpu_data_interface_ops, display, tile_display);
+ASSERT_METHOD_TYPE(struct starpu_data_interface_ops, describe, tile_describe);
+ASSERT_METHOD_TYPE(struct starpu_data_interface_ops, pack_data, tile_pack_data);
+ASSERT_METHOD_TYPE(struct starpu_data_interface_ops, unpack_data, tile_unpack_data);
 
 static const struct starpu_data_copy_methods tile_copy_methods = {
     .any_to_any = tile_any_to_any,

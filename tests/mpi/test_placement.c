@@ -276,6 +276,20 @@ Test(placement, starpu_binding_stacks_the_ranks_and_is_reported, .timeout = 300)
     free(seen.json);
 }
 
+/* One rank on the node, which the launcher bound to one core: its two
+ * workers still get the node's two CPUs, on StarPU 1.3 and on 1.4 (whose
+ * STARPU_WORKERS_GETBIND, on by default, would confine them to the core). */
+Test(placement, a_rank_alone_on_its_node_gets_the_machine, .timeout = 300)
+{
+    observed_t seen = run_and_look(1, 2, "--bind-to core -x STARPU_NCPU=2", PROBLEM);
+    cr_assert(json_has_string(seen.json, "binding", "starpu"), "%s", seen.json);
+    cr_assert_eq(json_number(seen.json, "starpu_workers_getbind"), 0, "%s", seen.json);
+    cr_assert_eq(CPU_COUNT(&seen.rank[0].cpus), 2, "the rank's 2 workers may run on %d CPUs",
+                 CPU_COUNT(&seen.rank[0].cpus));
+    cr_assert_eq(json_number(seen.json, "ranks_short_of_cpus"), 0, "%s", seen.json);
+    free(seen.json);
+}
+
 /* Two workers per rank in one core each: said in the JSON, as seen. */
 Test(placement, more_workers_than_cpus_is_reported, .timeout = 300)
 {
