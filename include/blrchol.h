@@ -187,6 +187,9 @@ double blrchol_backward_error(const blrchol_problem_t *problem, int nrhs, const 
 
 /* ---- the report -------------------------------------------------------- */
 #define BLRCHOL_REPORT_MAX_RANKS 4096
+/* Kernel kinds timed by the factorisation, in the order of
+ * blrchol_report_t's kernel_seconds: potrf, trsm, syrk, gemm, recompression. */
+#define BLRCHOL_KERNEL_KINDS 5
 
 typedef struct blrchol_report {
     const char *status;          /* "ok", "oom", "error" */
@@ -257,6 +260,11 @@ typedef struct blrchol_report {
     double plan_node_mem;          /* the least --node-mem for every rank (max of the above) */
     double plan_memory_per_rank;   /* the capacity the next figure is for: node_mem, or the node's share */
     int plan_fewest_ranks;         /* the fewest ranks whose plans fit that capacity, 0: none up to 4096 */
+    /* The factorisation's time inside the kernels by kind (potrf, trsm, syrk,
+     * gemm, recompression: the low-rank addition of a GEMM's product, not in
+     * gemm), seconds summed over workers and ranks, and the calls made. */
+    double kernel_seconds[BLRCHOL_KERNEL_KINDS];
+    long kernel_calls[BLRCHOL_KERNEL_KINDS];
 } blrchol_report_t;
 
 /* Collective on comm, before anything is built: BLRCHOL_OK, or

@@ -59,7 +59,8 @@ static int symmetric_potrf(int n, scalar_t *a, int lda)
     return 0;
 }
 
-int NAME(tile_potrf)(tile_t *a, int conj)
+/* Each kernel's time goes to its kind (kernel_time_add). */
+static int potrf_kernel(tile_t *a, int conj)
 {
     int n = a->m;
     kernel_flops_add(FLOP_SCALE * n * (double)n * n / 3.0);
@@ -69,7 +70,7 @@ int NAME(tile_potrf)(tile_t *a, int conj)
     return info > 0 ? info : 0;
 }
 
-int NAME(tile_trsm)(tile_t *a, const tile_t *l, int conj)
+static int trsm_kernel(tile_t *a, const tile_t *l, int conj)
 {
     if (tile_is_dense(a)) {
         blas_trsm(CblasRight, CblasLower, blas_star(conj), CblasNonUnit, a->m, a->n, 1.0, l->u, l->m, a->u, a->m);
@@ -83,7 +84,7 @@ int NAME(tile_trsm)(tile_t *a, const tile_t *l, int conj)
     return 0;
 }
 
-int NAME(tile_syrk)(tile_t *c, const tile_t *a, int conj)
+static int syrk_kernel(tile_t *c, const tile_t *a, int conj)
 {
     int m = c->m;
     if (tile_is_dense(a)) {
@@ -188,12 +189,17 @@ static int product_lr_lr(const tile_t *a, const tile_t *b, int conj, struct prod
  * leading order: a gemm into a dense C; into a low-rank C, QR-like work on
  * m x (k_c + k) and n x (k_c + k) blocks (about 4 (m + n) (k_c + k)^2
  * whichever path lr_add_product takes). */
-static int apply_product(tile_t *c, const struct product *p, double tol, int conj)
+static int apply_product(tile_t *c, const struct product *p, double tol, int conj, double *recompression)
 {
-    const int m = c->m, n = c->n;
+    const int m = c->m, n = c->n, recompresses = !tile_is_dense(c);
     const double stacked = (double)c->rank + p->k;
-    const double update = tile_is_dense(c) ? 2.0 * m * (double)n * p->k : 4.0 * ((double)m + n) * stacked * stacked;
+    const double update = recompresses ? 4.0 * ((double)m + n) * stacked * stacked : 2.0 * m * (double)n * p->k;
+    const double start = kernel_clock();
     int status = NAME(lr_add_product)(c, p->k, p->x, m, p->y, n, -1.0, tol, conj);
+    if (recompresses) {
+        *recompression = kernel_clock() - start;
+        kernel_time_add(KERNEL_TIME_RECOMPRESSION, *recompression);
+    }
     kernel_flops_add(FLOP_SCALE * (p->flops + update));
     return status;
 }
@@ -222,9 +228,10 @@ static int is_zero_lowrank(const tile_t *t) { return !tile_is_dense(t) && t->ran
  * C <- C - A B^*, each of A, B, C dense or low-rank (A m x p, B n x p).
  * Dense A and B: one gemm into C.  Otherwise the product is built as
  * X Y^* with few columns, then added to C by lr_add_product (one gemm into
- * a dense C, a recompression into a low-rank one, at tol).
+ * a dense C, a recompression into a low-rank one, at tol, whose time goes
+ * to *recompression).
  */
-int NAME(tile_gemm)(tile_t *c, const tile_t *a, const tile_t *b, double tol, int conj)
+static int gemm_kernel(tile_t *c, const tile_t *a, const tile_t *b, double tol, int conj, double *recompression)
 {
     if (tile_is_dense(a) && tile_is_dense(b)) {
         if (!tile_is_dense(c))
@@ -240,8 +247,42 @@ int NAME(tile_gemm)(tile_t *c, const tile_t *a, const tile_t *b, double tol, int
                                     : product_lr_lr(a, b, conj, &p);
     if (status != 0)
         return status;
-    status = apply_product(c, &p, tol, conj);
+    status = apply_product(c, &p, tol, conj, recompression);
     free(p.own);
+    return status;
+}
+
+int NAME(tile_potrf)(tile_t *a, int conj)
+{
+    const double start = kernel_clock();
+    int info = potrf_kernel(a, conj);
+    kernel_time_add(KERNEL_TIME_POTRF, kernel_clock() - start);
+    return info;
+}
+
+int NAME(tile_trsm)(tile_t *a, const tile_t *l, int conj)
+{
+    const double start = kernel_clock();
+    int status = trsm_kernel(a, l, conj);
+    kernel_time_add(KERNEL_TIME_TRSM, kernel_clock() - start);
+    return status;
+}
+
+int NAME(tile_syrk)(tile_t *c, const tile_t *a, int conj)
+{
+    const double start = kernel_clock();
+    int status = syrk_kernel(c, a, conj);
+    kernel_time_add(KERNEL_TIME_SYRK, kernel_clock() - start);
+    return status;
+}
+
+/* The recompression's time is the GEMM's too: it is counted once, apart. */
+int NAME(tile_gemm)(tile_t *c, const tile_t *a, const tile_t *b, double tol, int conj)
+{
+    double recompression = 0;
+    const double start = kernel_clock();
+    int status = gemm_kernel(c, a, b, tol, conj, &recompression);
+    kernel_time_add(KERNEL_TIME_GEMM, kernel_clock() - start - recompression);
     return status;
 }
 
