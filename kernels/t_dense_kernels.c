@@ -10,6 +10,7 @@
 
 #include "common/blas.h"
 #include "compression/lowrank.h"
+#include "compression/scratch.h"
 
 #define FLOP_SCALE (SCALAR_IS_COMPLEX ? 4.0 : 1.0)
 
@@ -97,27 +98,27 @@ static int syrk_kernel(tile_t *c, const tile_t *a, int conj)
         return 0;
     /* (U V^*)(U V^*)^* = U (V^* V) U^*, as (V^*)^* = V for ^T and ^H alike:
      * core = V^* V (k x k), W = U core, C -= W U^*; no m x m temporary. */
-    scalar_t *core = malloc((size_t)k * k * sizeof *core);
-    scalar_t *w = malloc((size_t)m * k * sizeof *w);
-    if (!core || !w) {
-        free(core);
-        free(w);
+    const scratch_mark_t mark = scratch_mark();
+    scalar_t *core = scratch_push((size_t)k * k * sizeof *core);
+    scalar_t *w = core ? scratch_push((size_t)m * k * sizeof *w) : NULL;
+    if (!w) {
+        scratch_pop(mark);
         return -1;
     }
     blas_gemm(blas_star(conj), CblasNoTrans, k, k, a->n, 1.0, a->v, a->n, a->v, a->n, 0.0, core, k);
     blas_gemm(CblasNoTrans, CblasNoTrans, m, k, k, 1.0, a->u, m, core, k, 0.0, w, m);
     blas_gemm(CblasNoTrans, blas_star(conj), m, m, k, -1.0, w, m, a->u, m, 1.0, c->u, m);
     kernel_flops_add(FLOP_SCALE * 2.0 * ((double)k * k * a->n + (double)m * k * k + (double)m * m * k));
-    free(core);
-    free(w);
+    scratch_pop(mark);
     return 0;
 }
 
 /*
  * The product A B^* of two tiles, one of them at least low-rank, as
  * X Y^* with X m x k, Y n x k and k the smaller rank involved.  A factor
- * is either a tile's own U (borrowed) or computed into `own`, which the
- * caller frees.  `flops` is what building it cost.
+ * is either a tile's own U (borrowed) or computed into `own`, on the
+ * thread's scratch stack (the caller pops it).  `flops` is what building
+ * it cost.
  */
 struct product {
     int k;
@@ -130,7 +131,7 @@ struct product {
  * the half of A B^* that a dense operand contributes.  NULL: no memory. */
 static scalar_t *dense_times_v(const tile_t *d, const tile_t *l)
 {
-    scalar_t *out = malloc((size_t)d->m * l->rank * sizeof *out);
+    scalar_t *out = scratch_push((size_t)d->m * l->rank * sizeof *out);
     if (out)
         blas_gemm(CblasNoTrans, CblasNoTrans, d->m, l->rank, d->n, 1.0, d->u, d->m, l->v, l->n, 0.0, out, d->m);
     return out;
@@ -163,13 +164,12 @@ static int product_lr_lr(const tile_t *a, const tile_t *b, int conj, struct prod
 {
     const int m = a->m, n = b->m, inner = a->n, ka = a->rank, kb = b->rank;
     CBLAS_TRANSPOSE star = blas_star(conj);
-    scalar_t *core = malloc((size_t)ka * kb * sizeof *core);
-    p->own = malloc((size_t)(ka <= kb ? n * ka : m * kb) * sizeof *p->own);
-    if (!core || !p->own) {
-        free(core);
-        free(p->own);
+    /* own below core: core is popped before the product is used. */
+    p->own = scratch_push((size_t)(ka <= kb ? n * ka : m * kb) * sizeof *p->own);
+    const scratch_mark_t above_own = scratch_mark();
+    scalar_t *core = p->own ? scratch_push((size_t)ka * kb * sizeof *core) : NULL;
+    if (!core)
         return -1;
-    }
     blas_gemm(star, CblasNoTrans, ka, kb, inner, 1.0, a->v, inner, b->v, inner, 0.0, core, ka);
     if (ka <= kb) {
         /* (G Ub^*)^* = Ub G^* for ^T and ^H alike. */
@@ -181,7 +181,7 @@ static int product_lr_lr(const tile_t *a, const tile_t *b, int conj, struct prod
         p->flops = 2.0 * ((double)ka * kb * inner + (double)m * kb * ka);
         p->k = kb, p->x = p->own, p->y = b->u;
     }
-    free(core);
+    scratch_pop(above_own);
     return 0;
 }
 
@@ -242,13 +242,13 @@ static int gemm_kernel(tile_t *c, const tile_t *a, const tile_t *b, double tol, 
     if (is_zero_lowrank(a) || is_zero_lowrank(b))
         return 0;
     struct product p;
+    const scratch_mark_t mark = scratch_mark();
     int status = tile_is_dense(b)   ? product_lr_dense(a, b, &p)
                  : tile_is_dense(a) ? product_dense_lr(a, b, &p)
                                     : product_lr_lr(a, b, conj, &p);
-    if (status != 0)
-        return status;
-    status = apply_product(c, &p, tol, conj, recompression);
-    free(p.own);
+    if (status == 0)
+        status = apply_product(c, &p, tol, conj, recompression);
+    scratch_pop(mark);
     return status;
 }
 
