@@ -292,12 +292,35 @@ static double vector_norm(int n, const scalar_t *v)
 }
 
 /* extend_basis's scratch: tau min(rows, k), jpvt k, tail min(rows, k) + 1,
- * h min(rows, k) x cols, p2 kb x min(rows, k). */
+ * h min(rows, k) x cols, p2 kb x min(rows, k), and geqp3's workspace
+ * (work, rwork: pivoted_qr_work). */
 struct basis_scratch {
-    scalar_t *tau, *h, *p2;
+    scalar_t *tau, *h, *p2, *work;
     int *jpvt;
-    double *tail;
+    double *tail, *rwork;
 };
+
+/* Column blocks geqp3 may use; with fewer, it takes smaller ones. */
+#define LR_GEQP3_BLOCK 32
+
+static size_t pivoted_qr_lwork(int k) { return 2 * (size_t)k + ((size_t)k + 1) * LR_GEQP3_BLOCK; }
+
+/* lapack_qr_pivoted with its workspace given (LAPACKE's ?geqp3 would
+ * malloc one on every call): a (rows x k) = Q R P^T as there. */
+static int pivoted_qr_work(int rows, int k, scalar_t *a, const struct basis_scratch *ws)
+{
+    for (int j = 0; j < k; j++)
+        ws->jpvt[j] = 0;
+    if (rows == 0 || k == 0)
+        return 0;
+    const int lwork = (int)pivoted_qr_lwork(k);
+#if defined(PRECISION_D)
+    return (int)LAPACKE_dgeqp3_work(LAPACK_COL_MAJOR, rows, k, a, rows, ws->jpvt, ws->tau, ws->work, lwork);
+#else
+    return (int)LAPACKE_zgeqp3_work(LAPACK_COL_MAJOR, rows, k, a, rows, ws->jpvt, ws->tau, ws->work, lwork,
+                                    ws->rwork);
+#endif
+}
 
 /* One basis and what extends it: b orthonormal (rows x kb; kb may be 0),
  * the new columns r (rows x k, overwritten), their coordinates coef
@@ -329,7 +352,7 @@ static void project_out(int rows, int kb, const scalar_t *b, int cols, scalar_t 
 static int pivoted_remainder(int rows, int k, scalar_t *r, scalar_t *t, int ldt, const struct basis_scratch *ws)
 {
     const int kmax = min_int(rows, k);
-    if (lapack_qr_pivoted(rows, k, r, rows, ws->jpvt, ws->tau) != 0)
+    if (pivoted_qr_work(rows, k, r, ws) != 0)
         return LR_LAPACK_FAILED;
     for (int l = 0; l < k; l++) {
         scalar_t *col = t + (size_t)(ws->jpvt[l] - 1) * ldt;
@@ -445,6 +468,8 @@ static void projected_layout(void *p, lr_arena_t *arena)
     ws->scratch.p2 = lr_carve(arena, kc * k_mn, sizeof(scalar_t));
     ws->scratch.jpvt = lr_carve(arena, k, sizeof(int));
     ws->scratch.tail = lr_carve(arena, k_mn + 1, sizeof(double));
+    ws->scratch.work = lr_carve(arena, pivoted_qr_lwork(ws->k), sizeof(scalar_t));
+    ws->scratch.rwork = lr_carve(arena, 2 * k, sizeof(double));
 }
 
 /* The block of ws on the scratch stack, or NULL.  B_v is contiguous:
