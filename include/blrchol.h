@@ -265,6 +265,9 @@ typedef struct blrchol_report {
      * gemm), seconds summed over workers and ranks, and the calls made. */
     double kernel_seconds[BLRCHOL_KERNEL_KINDS];
     long kernel_calls[BLRCHOL_KERNEL_KINDS];
+    /* The kernels' workspace all threads of a rank held at their peak (not
+     * tile memory, part of the RSS), max over ranks. */
+    double peak_scratch_bytes;
 } blrchol_report_t;
 
 /* Collective on comm, before anything is built: BLRCHOL_OK, or

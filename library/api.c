@@ -26,6 +26,7 @@
 #include "library/progress.h"
 #include "runtime/runtime_alloc.h"
 #include "runtime/tile_interface.h"
+#include "compression/scratch.h"
 #include "kernels/tile_kernels.h"
 #include "memctl/tile_mem.h"
 
@@ -534,7 +535,8 @@ static void warn_about_idle_escapes(const blrchol_factor_t *f)
                 rep->memctl_overflows, rep->memctl_blocks);
 }
 
-/* Where the kernels' time went, summed over ranks. */
+/* Where the kernels' time went, summed over ranks, and the most workspace
+ * they held on a rank. */
 static void report_kernel_times(blrchol_factor_t *f)
 {
     _Static_assert(BLRCHOL_KERNEL_KINDS == KERNEL_TIME_KINDS, "one report slot per kernel kind");
@@ -542,6 +544,8 @@ static void report_kernel_times(blrchol_factor_t *f)
     kernel_time_totals(rep->kernel_seconds, rep->kernel_calls);
     MPI_Allreduce(MPI_IN_PLACE, rep->kernel_seconds, KERNEL_TIME_KINDS, MPI_DOUBLE, MPI_SUM, f->comm);
     MPI_Allreduce(MPI_IN_PLACE, rep->kernel_calls, KERNEL_TIME_KINDS, MPI_LONG, MPI_SUM, f->comm);
+    rep->peak_scratch_bytes = (double)scratch_peak_bytes();
+    MPI_Allreduce(MPI_IN_PLACE, &rep->peak_scratch_bytes, 1, MPI_DOUBLE, MPI_MAX, f->comm);
 }
 
 /* The factorisation's rates in the report: dense-equivalent and actual. */

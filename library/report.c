@@ -110,6 +110,7 @@ void blrchol_report_json(const blrchol_report_t *r, FILE *out)
     number(out, "peak_charged_bytes", r->peak_charged_bytes, 0);
     number(out, "peak_actual_bytes", r->peak_actual_bytes, 0);
     number(out, "peak_rss_bytes", r->peak_rss_bytes, 0);
+    number(out, "peak_scratch_bytes", r->peak_scratch_bytes, 0);
     number(out, "rss_start_bytes", r->rss_start_bytes, 0);
     number(out, "task_window", r->task_window, 0);
     number(out, "peak_recv_buffer_bytes", r->peak_recv_buffer_bytes, 0);

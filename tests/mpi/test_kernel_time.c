@@ -57,6 +57,9 @@ Test(kernel_time, blr_two_ranks, .timeout = 300)
     const double recompressions = kernel_value(json, "calls", RECOMPRESSION);
     cr_assert(recompressions > 0 && recompressions <= kernel_value(json, "calls", GEMM), "%g recompressions",
               recompressions);
+    /* The kernels' workspace is part of the process, and was used. */
+    const double scratch = json_number(json, "peak_scratch_bytes");
+    cr_assert(scratch > 0 && scratch <= json_number(json, "peak_rss_bytes"), "%g bytes of scratch", scratch);
     free(json);
 }
 
