@@ -18,6 +18,9 @@
  *
  *   build/lowrank_gemm [-n 12000] [--nb 512] [--eps 1e-8] [--kernel laplace]
  *                      [--geometry sphere] [--every 10] [--reps 5] [--check] [--verbose]
+ *   build/lowrank_gemm --synthetic RANK [--nb 512] [--reps R]
+ * times only C -= A B^T on random nb x nb tiles of rank RANK (real, in
+ * svd_form, see synthetic_main): a run to profile, nothing else in it.
  * (make build/lowrank_gemm).  Complex kernels on Debian 12's OpenBLAS: set
  * OPENBLAS_CORETYPE=SANDYBRIDGE as blrchol does (docs/user-guide.md, complex runs).
  */
@@ -174,6 +177,61 @@ static double median(double *v, int count)
     return count % 2 ? v[count / 2] : 0.5 * (v[count / 2 - 1] + v[count / 2]);
 }
 
+/* ---- --synthetic R: one GEMM shape, timed alone (for a profiler) ---------- */
+
+/* A random m x r matrix with orthonormal columns (QR of uniform entries). */
+static void random_orthonormal(int m, int r, double *q, unsigned *seed)
+{
+    double *tau = malloc(sizeof *tau * r);
+    for (size_t k = 0; k < (size_t)m * r; k++)
+        q[k] = rand_r(seed) / (double)RAND_MAX - 0.5;
+    if (LAPACKE_dgeqrf(LAPACK_COL_MAJOR, m, r, q, m, tau) != 0 || LAPACKE_dorgqr(LAPACK_COL_MAJOR, m, r, r, q, m, tau))
+        die("QR of a random matrix failed");
+    free(tau);
+}
+
+/* t <- Q_u diag(scale 10^(-3 l / r)) Q_v^T, of rank r with random orthonormal
+ * Q_u, Q_v: in svd_form, as the factorisation leaves its tiles. */
+static void synthetic_tile(tile_t *t, int nb, int r, double scale, unsigned *seed)
+{
+    tile_init(t, nb, nb, sizeof(double));
+    if (tile_resize_lowrank(t, r, 0) != 0)
+        die("out of memory");
+    double *u = t->u, *v = t->v;
+    random_orthonormal(nb, r, u, seed);
+    random_orthonormal(nb, r, v, seed);
+    for (int l = 0; l < r; l++)
+        cblas_dscal(nb, scale * pow(10.0, -3.0 * l / r), v + (size_t)l * nb, 1);
+    t->svd_form = 1;
+}
+
+/* C -= A B^T, all three nb x nb of rank r, the product half of C's scale,
+ * at tol 1e-4 (relative to C's largest singular value 1): reps calls on
+ * fresh copies of C, timed in thread CPU time, the copies not counted. */
+static int synthetic_main(int r, int nb, int reps)
+{
+    unsigned seed = 1;
+    tile_t c, a, b, w;
+    synthetic_tile(&c, nb, r, 1.0, &seed);
+    synthetic_tile(&a, nb, r, sqrt(0.5), &seed);
+    synthetic_tile(&b, nb, r, sqrt(0.5), &seed);
+    tile_init(&w, nb, nb, sizeof(double));
+    double *times = malloc(sizeof *times * reps), total = 0;
+    for (int k = 0; k < reps; k++) {
+        if (tile_copy(&w, &c) != 0)
+            die("out of memory");
+        double start = cpu_seconds();
+        if (tile_gemm_d(&w, &a, &b, 1e-4, 0) != 0)
+            die("gemm failed");
+        total += times[k] = cpu_seconds() - start;
+    }
+    printf("synthetic nb=%d rank %d: %d GEMMs, result rank %d, median %.1f us, mean %.1f us per GEMM\n", nb, r,
+           reps, tile_is_dense(&w) ? -1 : w.rank, 1e6 * median(times, reps), 1e6 * total / reps);
+    tile_release(&c), tile_release(&a), tile_release(&b), tile_release(&w);
+    free(times);
+    return 0;
+}
+
 struct sample {
     double t_old, t_new;
     int kc, ka, kb, r_old, r_new, minimal;
@@ -182,7 +240,7 @@ struct sample {
 
 int main(int argc, char **argv)
 {
-    int n = 12000, nb = 512, every = 10, reps = 5, check = 0, verbose = 0;
+    int n = 12000, nb = 512, every = 10, reps = 5, check = 0, verbose = 0, synthetic = 0;
     double eps = 1e-8;
     const char *kernel_name = "laplace", *geometry_name = "sphere";
     for (int k = 1; k < argc; k++) {
@@ -194,17 +252,21 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--geometry") && v) geometry_name = v, k++;
         else if (!strcmp(a, "--every") && v) every = atoi(v), k++;
         else if (!strcmp(a, "--reps") && v) reps = atoi(v), k++;
+        else if (!strcmp(a, "--synthetic") && v) synthetic = atoi(v), k++;
         else if (!strcmp(a, "--check")) check = 1;
         else if (!strcmp(a, "--verbose")) verbose = 1;
         else {
             fprintf(stderr, "usage: %s [-n N] [--nb NB] [--eps EPS] [--kernel K] [--geometry G] [--every S] "
-                            "[--reps R] [--check] [--verbose]\n", argv[0]);
+                            "[--reps R] [--check] [--verbose] [--synthetic RANK]\n", argv[0]);
             return 2;
         }
     }
     if (n < 1 || nb < 1 || every < 1 || reps < 1)
         die("-n, --nb, --every and --reps must be positive");
     openblas_set_num_threads(1);
+    LAPACKE_set_nancheck(0); /* as the library runs its kernels (api.c) */
+    if (synthetic > 0)
+        return synthetic_main(synthetic, nb, reps);
 
     bem_kernel_t kernel;
     bem_geometry_t geometry;

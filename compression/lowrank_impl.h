@@ -8,6 +8,7 @@
 #define BLRCHOL_LOWRANK_IMPL_H
 
 #include <stdlib.h>
+#include "compression/scratch.h"
 #include "compression/tile.h"
 
 /* Status returned when LAPACK fails (an SVD that does not converge): the
@@ -62,19 +63,36 @@ static inline void *lr_carve(lr_arena_t *arena, size_t count, size_t size)
     return array;
 }
 
-/* The block laid out by `layout` in ws (whose pointers it sets), or NULL
- * when malloc refuses.  The caller frees the returned block. */
-static inline void *lr_arena_alloc(lr_layout_fn *layout, void *ws)
+/* The block laid out by `layout` in ws (whose pointers it sets), taken
+ * from `get` (bytes -> block), or NULL when it refuses. */
+static inline void *lr_arena_from(lr_layout_fn *layout, void *ws, void *(*get)(size_t))
 {
     lr_arena_t arena = {NULL, 0};
     layout(ws, &arena);
-    arena.base = lr_workspace(arena.used, 1);
+    arena.base = get(arena.used);
     if (arena.base) {
         arena.used = 0;
         layout(ws, &arena);
     }
     return arena.base;
 }
+
+static inline void *lr_workspace_bytes(size_t bytes) { return lr_workspace(bytes, 1); }
+
+/* The block from malloc; the caller frees it. */
+static inline void *lr_arena_alloc(lr_layout_fn *layout, void *ws)
+{
+    return lr_arena_from(layout, ws, lr_workspace_bytes);
+}
+
+/* The block on the calling thread's scratch stack (scratch.h); the caller
+ * pops back to a mark taken before. */
+static inline void *lr_arena_push(lr_layout_fn *layout, void *ws) { return lr_arena_from(layout, ws, scratch_push); }
+
+/* count elements of `size` bytes on the scratch stack, never 0 bytes so
+ * that NULL always means out of memory. */
+static inline void *lr_scratch(size_t count, size_t size) { return scratch_push((count ? count : 1) * size); }
+#define LR_SCRATCH(type, count) ((type *)lr_scratch((size_t)(count), sizeof(type)))
 
 /* Truncate the product A B^* at tol into t (t->m x t->n), A m x k and B n x k
  * with leading dimensions m and n; A and B are destroyed.  When the

@@ -177,8 +177,8 @@ int NAME(lr_recompress_factors)(tile_t *t, int k, scalar_t *a, scalar_t *b, doub
 
     struct recompress_ws ws = {.a = factor_qr_init(m, k, a), .b = factor_qr_init(n, k, b)};
     ws.p = min_int(ws.a.kr, ws.b.kr);
-    void *block = lr_arena_alloc(recompress_layout, &ws);
-    if (!block)
+    const scratch_mark_t mark = scratch_mark();
+    if (!lr_arena_push(recompress_layout, &ws))
         return -1;
     int r = 0, status = truncated_core_svd(&ws, tol, conj, &r);
     if (status == 0) {
@@ -187,7 +187,7 @@ int NAME(lr_recompress_factors)(tile_t *t, int k, scalar_t *a, scalar_t *b, doub
         else
             status = write_recompressed(t, &ws, r, conj);
     }
-    free(block);
+    scratch_pop(mark);
     return status;
 }
 
@@ -205,12 +205,14 @@ int NAME(lr_to_dense)(tile_t *t, int conj)
     if (tile_is_dense(t))
         return 0;
     /* Expand aside first: tile_make_dense releases U and V. */
-    scalar_t *d = LR_WORKSPACE(scalar_t, (size_t)t->m * t->n);
-    if (!d)
-        return -1;
-    NAME(lr_expand)(t, conj, d, t->m);
-    int status = NAME(lr_store_dense)(t, d);
-    free(d);
+    const scratch_mark_t mark = scratch_mark();
+    scalar_t *d = LR_SCRATCH(scalar_t, (size_t)t->m * t->n);
+    int status = -1;
+    if (d) {
+        NAME(lr_expand)(t, conj, d, t->m);
+        status = NAME(lr_store_dense)(t, d);
+    }
+    scratch_pop(mark);
     return status;
 }
 
@@ -221,7 +223,8 @@ int NAME(lr_truncate)(tile_t *t, double tol, int conj)
     if (tile_is_dense(t) || t->rank == 0)
         return 0;
     const int m = t->m, n = t->n, k = t->rank;
-    scalar_t *a = LR_WORKSPACE(scalar_t, (size_t)m * k), *b = LR_WORKSPACE(scalar_t, (size_t)n * k);
+    const scratch_mark_t mark = scratch_mark();
+    scalar_t *a = LR_SCRATCH(scalar_t, (size_t)m * k), *b = a ? LR_SCRATCH(scalar_t, (size_t)n * k) : NULL;
     int status = -1, too_big = 0;
     if (a && b) {
         memcpy(a, t->u, (size_t)m * k * sizeof(scalar_t));
@@ -232,8 +235,7 @@ int NAME(lr_truncate)(tile_t *t, double tol, int conj)
         if (status == 0 && too_big)
             status = NAME(lr_to_dense)(t, conj);
     }
-    free(a);
-    free(b);
+    scratch_pop(mark);
     return status;
 }
 
@@ -242,13 +244,15 @@ int NAME(lr_truncate)(tile_t *t, double tol, int conj)
 static int store_exact_sum(tile_t *c, int k, const scalar_t *x, int ldx, const scalar_t *y, int ldy,
                            scalar_t alpha, int conj)
 {
-    scalar_t *d = LR_WORKSPACE(scalar_t, (size_t)c->m * c->n);
-    if (!d)
-        return -1;
-    NAME(lr_expand)(c, conj, d, c->m);
-    blas_gemm(CblasNoTrans, blas_star(conj), c->m, c->n, k, alpha, x, ldx, y, ldy, 1.0, d, c->m);
-    int status = NAME(lr_store_dense)(c, d);
-    free(d);
+    const scratch_mark_t mark = scratch_mark();
+    scalar_t *d = LR_SCRATCH(scalar_t, (size_t)c->m * c->n);
+    int status = -1;
+    if (d) {
+        NAME(lr_expand)(c, conj, d, c->m);
+        blas_gemm(CblasNoTrans, blas_star(conj), c->m, c->n, k, alpha, x, ldx, y, ldy, 1.0, d, c->m);
+        status = NAME(lr_store_dense)(c, d);
+    }
+    scratch_pop(mark);
     return status;
 }
 
@@ -258,7 +262,8 @@ static int add_product_stacked(tile_t *c, int k, const scalar_t *x, int ldx, con
                                scalar_t alpha, double tol, int conj, int *too_big)
 {
     const int m = c->m, n = c->n, kc = c->rank, kt = kc + k;
-    scalar_t *a = LR_WORKSPACE(scalar_t, (size_t)m * kt), *b = LR_WORKSPACE(scalar_t, (size_t)n * kt);
+    const scratch_mark_t mark = scratch_mark();
+    scalar_t *a = LR_SCRATCH(scalar_t, (size_t)m * kt), *b = a ? LR_SCRATCH(scalar_t, (size_t)n * kt) : NULL;
     int status = -1;
     if (a && b) {
         if (kc > 0) {
@@ -269,8 +274,7 @@ static int add_product_stacked(tile_t *c, int k, const scalar_t *x, int ldx, con
         lapack_copy(n, k, y, ldy, b + (size_t)kc * n, n);
         status = NAME(lr_recompress_factors)(c, kt, a, b, tol, conj, too_big);
     }
-    free(a);
-    free(b);
+    scratch_pop(mark);
     return status;
 }
 
@@ -288,12 +292,35 @@ static double vector_norm(int n, const scalar_t *v)
 }
 
 /* extend_basis's scratch: tau min(rows, k), jpvt k, tail min(rows, k) + 1,
- * h min(rows, k) x cols, p2 kb x min(rows, k). */
+ * h min(rows, k) x cols, p2 kb x min(rows, k), and geqp3's workspace
+ * (work, rwork: pivoted_qr_work). */
 struct basis_scratch {
-    scalar_t *tau, *h, *p2;
+    scalar_t *tau, *h, *p2, *work;
     int *jpvt;
-    double *tail;
+    double *tail, *rwork;
 };
+
+/* Column blocks geqp3 may use; with fewer, it takes smaller ones. */
+#define LR_GEQP3_BLOCK 32
+
+static size_t pivoted_qr_lwork(int k) { return 2 * (size_t)k + ((size_t)k + 1) * LR_GEQP3_BLOCK; }
+
+/* lapack_qr_pivoted with its workspace given (LAPACKE's ?geqp3 would
+ * malloc one on every call): a (rows x k) = Q R P^T as there. */
+static int pivoted_qr_work(int rows, int k, scalar_t *a, const struct basis_scratch *ws)
+{
+    for (int j = 0; j < k; j++)
+        ws->jpvt[j] = 0;
+    if (rows == 0 || k == 0)
+        return 0;
+    const int lwork = (int)pivoted_qr_lwork(k);
+#if defined(PRECISION_D)
+    return (int)LAPACKE_dgeqp3_work(LAPACK_COL_MAJOR, rows, k, a, rows, ws->jpvt, ws->tau, ws->work, lwork);
+#else
+    return (int)LAPACKE_zgeqp3_work(LAPACK_COL_MAJOR, rows, k, a, rows, ws->jpvt, ws->tau, ws->work, lwork,
+                                    ws->rwork);
+#endif
+}
 
 /* One basis and what extends it: b orthonormal (rows x kb; kb may be 0),
  * the new columns r (rows x k, overwritten), their coordinates coef
@@ -325,7 +352,7 @@ static void project_out(int rows, int kb, const scalar_t *b, int cols, scalar_t 
 static int pivoted_remainder(int rows, int k, scalar_t *r, scalar_t *t, int ldt, const struct basis_scratch *ws)
 {
     const int kmax = min_int(rows, k);
-    if (lapack_qr_pivoted(rows, k, r, rows, ws->jpvt, ws->tau) != 0)
+    if (pivoted_qr_work(rows, k, r, ws) != 0)
         return LR_LAPACK_FAILED;
     for (int l = 0; l < k; l++) {
         scalar_t *col = t + (size_t)(ws->jpvt[l] - 1) * ldt;
@@ -409,7 +436,8 @@ static int extend_basis(struct basis_extension *e, int cols, const scalar_t *f, 
  * extensions can give (ku <= kc + min(k, m), kv <= kc + min(k, n)). */
 struct projected_ws {
     int m, n, kc, k;
-    scalar_t *bu, *ru;          /* [U_c, alpha X], then B_u = [U_c Q_u] (m x ku) */
+    const scalar_t *uc;         /* U_c, read in place */
+    scalar_t *ru;               /* alpha X, then Q_u: B_u = [U_c Q_u] (m x ku) */
     scalar_t *w, *rv;           /* [W, Y], then B_v = [W Q_v] (n x kv) */
     scalar_t *mu, *mv;          /* M_u, M_v ((kc + k) x k) */
     double *sigma;              /* S: the norms of V_c's columns */
@@ -426,7 +454,7 @@ static void projected_layout(void *p, lr_arena_t *arena)
     const size_t k_m = min_int(ws->k, ws->m), k_n = min_int(ws->k, ws->n), k_mn = max_int(k_m, k_n);
     const size_t ku_max = kc + k_m, kv_max = kc + k_n, p_max = min_int(ku_max, kv_max);
     const size_t h_cols = max_int(n, ku_max);
-    ws->bu = lr_carve(arena, m * (kc + k), sizeof(scalar_t));
+    ws->ru = lr_carve(arena, m * k, sizeof(scalar_t));
     ws->w = lr_carve(arena, n * (kc + k), sizeof(scalar_t));
     ws->mu = lr_carve(arena, ldm * k, sizeof(scalar_t));
     ws->mv = lr_carve(arena, ldm * k, sizeof(scalar_t));
@@ -440,17 +468,18 @@ static void projected_layout(void *p, lr_arena_t *arena)
     ws->scratch.p2 = lr_carve(arena, kc * k_mn, sizeof(scalar_t));
     ws->scratch.jpvt = lr_carve(arena, k, sizeof(int));
     ws->scratch.tail = lr_carve(arena, k_mn + 1, sizeof(double));
+    ws->scratch.work = lr_carve(arena, pivoted_qr_lwork(ws->k), sizeof(scalar_t));
+    ws->scratch.rwork = lr_carve(arena, 2 * k, sizeof(double));
 }
 
-/* The block of ws, or NULL.  B_u and B_v are contiguous: extend_basis
- * leaves Q_u in ru's first columns, right after U_c; likewise Q_v. */
-static void *projected_ws_alloc(struct projected_ws *ws)
+/* The block of ws on the scratch stack, or NULL.  B_v is contiguous:
+ * extend_basis leaves Q_v in rv's first columns, right after W.  B_u is
+ * U_c, read in place, and Q_u apart (no copy of U_c). */
+static void *projected_ws_push(struct projected_ws *ws)
 {
-    void *block = lr_arena_alloc(projected_layout, ws);
-    if (block) {
-        ws->ru = ws->bu + (size_t)ws->m * ws->kc;
+    void *block = lr_arena_push(projected_layout, ws);
+    if (block)
         ws->rv = ws->w + (size_t)ws->n * ws->kc;
-    }
     return block;
 }
 
@@ -472,12 +501,10 @@ static int split_singular_values(const tile_t *c, struct projected_ws *ws)
     return 0;
 }
 
-/* The operands side by side: [U_c, alpha X] and [W, Y]. */
-static void stack_operands(const tile_t *c, struct projected_ws *ws, const scalar_t *x, int ldx,
-                           const scalar_t *y, int ldy, scalar_t alpha)
+/* The new columns beside their bases: alpha X (U_c stays in C) and [W, Y]. */
+static void stack_operands(struct projected_ws *ws, const scalar_t *x, int ldx, const scalar_t *y, int ldy,
+                           scalar_t alpha)
 {
-    if (ws->kc > 0)
-        memcpy(ws->bu, c->u, (size_t)ws->m * ws->kc * sizeof(scalar_t));
     copy_scaled(ws->m, ws->k, alpha, x, ldx, ws->ru);
     lapack_copy(ws->n, ws->k, y, ldy, ws->rv, ws->n);
 }
@@ -489,7 +516,7 @@ static int extend_both_bases(struct projected_ws *ws, double tol, int conj, doub
     const int ldm = ws->kc + ws->k;
     const double drop = LR_REMAINDER_FRACTION * tol;
     /* U side first: its error term E_u Y^* involves the whole Y (rv is still Y). */
-    struct basis_extension eu = {.rows = ws->m, .kb = ws->kc, .k = ws->k, .b = ws->bu, .r = ws->ru, .coef = ws->mu,
+    struct basis_extension eu = {.rows = ws->m, .kb = ws->kc, .k = ws->k, .b = ws->uc, .r = ws->ru, .coef = ws->mu,
                                  .ldc = ldm};
     if (extend_basis(&eu, ws->n, ws->rv, ws->n, conj, drop, &ws->scratch) != 0)
         return LR_LAPACK_FAILED;
@@ -535,7 +562,10 @@ static int replace_factors(tile_t *c, const struct projected_ws *ws, int r, int 
     if (r > 0) {
         scalar_t *z = ws->core;   /* (YH_r)^* S_r (kv x r), where K was */
         NAME(lr_scaled_adjoint)(kv, r, ws->yh, ws->p, ws->s, conj, z, kv);
-        blas_gemm(CblasNoTrans, CblasNoTrans, m, r, ku, 1.0, ws->bu, m, ws->xk, ku, 0.0, fresh.u, m);
+        /* B_u X_k,r = U_c X_k(0:kc, 0:r) + Q_u X_k(kc:ku, 0:r). */
+        blas_gemm(CblasNoTrans, CblasNoTrans, m, r, ws->kc, 1.0, ws->uc, m, ws->xk, ku, 0.0, fresh.u, m);
+        blas_gemm(CblasNoTrans, CblasNoTrans, m, r, ku - ws->kc, 1.0, ws->ru, m, ws->xk + ws->kc, ku, 1.0, fresh.u,
+                  m);
         blas_gemm(CblasNoTrans, CblasNoTrans, n, r, kv, 1.0, ws->w, n, z, kv, 0.0, fresh.v, n);
     }
     fresh.svd_form = 1;
@@ -568,14 +598,14 @@ static int add_product_projected(tile_t *c, int k, const scalar_t *x, int ldx, c
                                  scalar_t alpha, double tol, int conj, int *too_big)
 {
     *too_big = 0;
-    struct projected_ws ws = {.m = c->m, .n = c->n, .kc = c->rank, .k = k};
-    void *block = projected_ws_alloc(&ws);
-    if (!block)
+    struct projected_ws ws = {.m = c->m, .n = c->n, .kc = c->rank, .k = k, .uc = c->u};
+    const scratch_mark_t mark = scratch_mark();
+    if (!projected_ws_push(&ws))
         return -1;
     double tol_left = 0;
     int r = 0, status = split_singular_values(c, &ws);
     if (status == 0) {
-        stack_operands(c, &ws, x, ldx, y, ldy, alpha);
+        stack_operands(&ws, x, ldx, y, ldy, alpha);
         status = extend_both_bases(&ws, tol, conj, &tol_left);
     }
     if (status == 0)
@@ -586,7 +616,7 @@ static int add_product_projected(tile_t *c, int k, const scalar_t *x, int ldx, c
         else
             status = replace_factors(c, &ws, r, conj);
     }
-    free(block);
+    scratch_pop(mark);
     return status;
 }
 

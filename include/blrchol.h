@@ -207,6 +207,9 @@ double blrchol_backward_error(const blrchol_problem_t *problem, int nrhs, const 
 
 /* ---- the report -------------------------------------------------------- */
 #define BLRCHOL_REPORT_MAX_RANKS 4096
+/* Kernel kinds timed by the factorisation, in the order of
+ * blrchol_report_t's kernel_seconds: potrf, trsm, syrk, gemm, recompression. */
+#define BLRCHOL_KERNEL_KINDS 5
 
 typedef struct blrchol_report {
     const char *status;          /* "ok", "oom", "error", "terminated" */
@@ -287,6 +290,14 @@ typedef struct blrchol_report {
     double plan_node_mem;          /* the least --node-mem for every rank (max of the above) */
     double plan_memory_per_rank;   /* the capacity the next figure is for: node_mem, or the node's share */
     int plan_fewest_ranks;         /* the fewest ranks whose plans fit that capacity, 0: none up to 4096 */
+    /* The factorisation's time inside the kernels by kind (potrf, trsm, syrk,
+     * gemm, recompression: the low-rank addition of a GEMM's product, not in
+     * gemm), seconds summed over workers and ranks, and the calls made. */
+    double kernel_seconds[BLRCHOL_KERNEL_KINDS];
+    long kernel_calls[BLRCHOL_KERNEL_KINDS];
+    /* The kernels' workspace all threads of a rank held at their peak (not
+     * tile memory, part of the RSS), max over ranks. */
+    double peak_scratch_bytes;
 } blrchol_report_t;
 
 /* Collective on comm, before anything is built: BLRCHOL_OK, or

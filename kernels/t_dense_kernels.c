@@ -10,6 +10,7 @@
 
 #include "common/blas.h"
 #include "compression/lowrank.h"
+#include "compression/scratch.h"
 
 #define FLOP_SCALE (SCALAR_IS_COMPLEX ? 4.0 : 1.0)
 
@@ -59,7 +60,8 @@ static int symmetric_potrf(int n, scalar_t *a, int lda)
     return 0;
 }
 
-int NAME(tile_potrf)(tile_t *a, int conj)
+/* Each kernel's time goes to its kind (kernel_time_add). */
+static int potrf_kernel(tile_t *a, int conj)
 {
     int n = a->m;
     kernel_flops_add(FLOP_SCALE * n * (double)n * n / 3.0);
@@ -69,7 +71,7 @@ int NAME(tile_potrf)(tile_t *a, int conj)
     return info > 0 ? info : 0;
 }
 
-int NAME(tile_trsm)(tile_t *a, const tile_t *l, int conj)
+static int trsm_kernel(tile_t *a, const tile_t *l, int conj)
 {
     if (tile_is_dense(a)) {
         blas_trsm(CblasRight, CblasLower, blas_star(conj), CblasNonUnit, a->m, a->n, 1.0, l->u, l->m, a->u, a->m);
@@ -83,7 +85,7 @@ int NAME(tile_trsm)(tile_t *a, const tile_t *l, int conj)
     return 0;
 }
 
-int NAME(tile_syrk)(tile_t *c, const tile_t *a, int conj)
+static int syrk_kernel(tile_t *c, const tile_t *a, int conj)
 {
     int m = c->m;
     if (tile_is_dense(a)) {
@@ -96,27 +98,27 @@ int NAME(tile_syrk)(tile_t *c, const tile_t *a, int conj)
         return 0;
     /* (U V^*)(U V^*)^* = U (V^* V) U^*, as (V^*)^* = V for ^T and ^H alike:
      * core = V^* V (k x k), W = U core, C -= W U^*; no m x m temporary. */
-    scalar_t *core = malloc((size_t)k * k * sizeof *core);
-    scalar_t *w = malloc((size_t)m * k * sizeof *w);
-    if (!core || !w) {
-        free(core);
-        free(w);
+    const scratch_mark_t mark = scratch_mark();
+    scalar_t *core = scratch_push((size_t)k * k * sizeof *core);
+    scalar_t *w = core ? scratch_push((size_t)m * k * sizeof *w) : NULL;
+    if (!w) {
+        scratch_pop(mark);
         return -1;
     }
     blas_gemm(blas_star(conj), CblasNoTrans, k, k, a->n, 1.0, a->v, a->n, a->v, a->n, 0.0, core, k);
     blas_gemm(CblasNoTrans, CblasNoTrans, m, k, k, 1.0, a->u, m, core, k, 0.0, w, m);
     blas_gemm(CblasNoTrans, blas_star(conj), m, m, k, -1.0, w, m, a->u, m, 1.0, c->u, m);
     kernel_flops_add(FLOP_SCALE * 2.0 * ((double)k * k * a->n + (double)m * k * k + (double)m * m * k));
-    free(core);
-    free(w);
+    scratch_pop(mark);
     return 0;
 }
 
 /*
  * The product A B^* of two tiles, one of them at least low-rank, as
  * X Y^* with X m x k, Y n x k and k the smaller rank involved.  A factor
- * is either a tile's own U (borrowed) or computed into `own`, which the
- * caller frees.  `flops` is what building it cost.
+ * is either a tile's own U (borrowed) or computed into `own`, on the
+ * thread's scratch stack (the caller pops it).  `flops` is what building
+ * it cost.
  */
 struct product {
     int k;
@@ -129,7 +131,7 @@ struct product {
  * the half of A B^* that a dense operand contributes.  NULL: no memory. */
 static scalar_t *dense_times_v(const tile_t *d, const tile_t *l)
 {
-    scalar_t *out = malloc((size_t)d->m * l->rank * sizeof *out);
+    scalar_t *out = scratch_push((size_t)d->m * l->rank * sizeof *out);
     if (out)
         blas_gemm(CblasNoTrans, CblasNoTrans, d->m, l->rank, d->n, 1.0, d->u, d->m, l->v, l->n, 0.0, out, d->m);
     return out;
@@ -162,13 +164,12 @@ static int product_lr_lr(const tile_t *a, const tile_t *b, int conj, struct prod
 {
     const int m = a->m, n = b->m, inner = a->n, ka = a->rank, kb = b->rank;
     CBLAS_TRANSPOSE star = blas_star(conj);
-    scalar_t *core = malloc((size_t)ka * kb * sizeof *core);
-    p->own = malloc((size_t)(ka <= kb ? n * ka : m * kb) * sizeof *p->own);
-    if (!core || !p->own) {
-        free(core);
-        free(p->own);
+    /* own below core: core is popped before the product is used. */
+    p->own = scratch_push((size_t)(ka <= kb ? n * ka : m * kb) * sizeof *p->own);
+    const scratch_mark_t above_own = scratch_mark();
+    scalar_t *core = p->own ? scratch_push((size_t)ka * kb * sizeof *core) : NULL;
+    if (!core)
         return -1;
-    }
     blas_gemm(star, CblasNoTrans, ka, kb, inner, 1.0, a->v, inner, b->v, inner, 0.0, core, ka);
     if (ka <= kb) {
         /* (G Ub^*)^* = Ub G^* for ^T and ^H alike. */
@@ -180,7 +181,7 @@ static int product_lr_lr(const tile_t *a, const tile_t *b, int conj, struct prod
         p->flops = 2.0 * ((double)ka * kb * inner + (double)m * kb * ka);
         p->k = kb, p->x = p->own, p->y = b->u;
     }
-    free(core);
+    scratch_pop(above_own);
     return 0;
 }
 
@@ -188,12 +189,17 @@ static int product_lr_lr(const tile_t *a, const tile_t *b, int conj, struct prod
  * leading order: a gemm into a dense C; into a low-rank C, QR-like work on
  * m x (k_c + k) and n x (k_c + k) blocks (about 4 (m + n) (k_c + k)^2
  * whichever path lr_add_product takes). */
-static int apply_product(tile_t *c, const struct product *p, double tol, int conj)
+static int apply_product(tile_t *c, const struct product *p, double tol, int conj, double *recompression)
 {
-    const int m = c->m, n = c->n;
+    const int m = c->m, n = c->n, recompresses = !tile_is_dense(c);
     const double stacked = (double)c->rank + p->k;
-    const double update = tile_is_dense(c) ? 2.0 * m * (double)n * p->k : 4.0 * ((double)m + n) * stacked * stacked;
+    const double update = recompresses ? 4.0 * ((double)m + n) * stacked * stacked : 2.0 * m * (double)n * p->k;
+    const double start = kernel_clock();
     int status = NAME(lr_add_product)(c, p->k, p->x, m, p->y, n, -1.0, tol, conj);
+    if (recompresses) {
+        *recompression = kernel_clock() - start;
+        kernel_time_add(KERNEL_TIME_RECOMPRESSION, *recompression);
+    }
     kernel_flops_add(FLOP_SCALE * (p->flops + update));
     return status;
 }
@@ -222,9 +228,10 @@ static int is_zero_lowrank(const tile_t *t) { return !tile_is_dense(t) && t->ran
  * C <- C - A B^*, each of A, B, C dense or low-rank (A m x p, B n x p).
  * Dense A and B: one gemm into C.  Otherwise the product is built as
  * X Y^* with few columns, then added to C by lr_add_product (one gemm into
- * a dense C, a recompression into a low-rank one, at tol).
+ * a dense C, a recompression into a low-rank one, at tol, whose time goes
+ * to *recompression).
  */
-int NAME(tile_gemm)(tile_t *c, const tile_t *a, const tile_t *b, double tol, int conj)
+static int gemm_kernel(tile_t *c, const tile_t *a, const tile_t *b, double tol, int conj, double *recompression)
 {
     if (tile_is_dense(a) && tile_is_dense(b)) {
         if (!tile_is_dense(c))
@@ -235,13 +242,47 @@ int NAME(tile_gemm)(tile_t *c, const tile_t *a, const tile_t *b, double tol, int
     if (is_zero_lowrank(a) || is_zero_lowrank(b))
         return 0;
     struct product p;
+    const scratch_mark_t mark = scratch_mark();
     int status = tile_is_dense(b)   ? product_lr_dense(a, b, &p)
                  : tile_is_dense(a) ? product_dense_lr(a, b, &p)
                                     : product_lr_lr(a, b, conj, &p);
-    if (status != 0)
-        return status;
-    status = apply_product(c, &p, tol, conj);
-    free(p.own);
+    if (status == 0)
+        status = apply_product(c, &p, tol, conj, recompression);
+    scratch_pop(mark);
+    return status;
+}
+
+int NAME(tile_potrf)(tile_t *a, int conj)
+{
+    const double start = kernel_clock();
+    int info = potrf_kernel(a, conj);
+    kernel_time_add(KERNEL_TIME_POTRF, kernel_clock() - start);
+    return info;
+}
+
+int NAME(tile_trsm)(tile_t *a, const tile_t *l, int conj)
+{
+    const double start = kernel_clock();
+    int status = trsm_kernel(a, l, conj);
+    kernel_time_add(KERNEL_TIME_TRSM, kernel_clock() - start);
+    return status;
+}
+
+int NAME(tile_syrk)(tile_t *c, const tile_t *a, int conj)
+{
+    const double start = kernel_clock();
+    int status = syrk_kernel(c, a, conj);
+    kernel_time_add(KERNEL_TIME_SYRK, kernel_clock() - start);
+    return status;
+}
+
+/* The recompression's time is the GEMM's too: it is counted once, apart. */
+int NAME(tile_gemm)(tile_t *c, const tile_t *a, const tile_t *b, double tol, int conj)
+{
+    double recompression = 0;
+    const double start = kernel_clock();
+    int status = gemm_kernel(c, a, b, tol, conj, &recompression);
+    kernel_time_add(KERNEL_TIME_GEMM, kernel_clock() - start - recompression);
     return status;
 }
 

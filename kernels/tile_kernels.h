@@ -43,4 +43,22 @@ void kernel_flops_add(double flops);
 double kernel_flops_total(void);
 void kernel_flops_reset(void);
 
+/* Where the kernels' time goes, by kind: seconds spent inside each kernel and
+ * the calls made, summed over all threads since the last reset.  A GEMM into
+ * a low-rank C is split in two: forming the product (gemm) and adding it to C
+ * with its recompression (recompression), so that the two add up to the
+ * GEMM's time without counting any of it twice. */
+typedef enum {
+    KERNEL_TIME_POTRF, KERNEL_TIME_TRSM, KERNEL_TIME_SYRK, KERNEL_TIME_GEMM, KERNEL_TIME_RECOMPRESSION,
+    KERNEL_TIME_KINDS
+} kernel_time_kind_t;
+
+const char *kernel_time_name(kernel_time_kind_t kind);
+/* A monotonic clock, in seconds, for kernel_time_add. */
+double kernel_clock(void);
+/* One call of `kind` that took `seconds`. */
+void kernel_time_add(kernel_time_kind_t kind, double seconds);
+void kernel_time_totals(double seconds[KERNEL_TIME_KINDS], long calls[KERNEL_TIME_KINDS]);
+void kernel_time_reset(void);
+
 #endif

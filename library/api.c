@@ -28,6 +28,7 @@
 #include "runtime/termination.h"
 #include "runtime/starpu_settings.h"
 #include "runtime/tile_interface.h"
+#include "compression/scratch.h"
 #include "kernels/tile_kernels.h"
 #include "memctl/tile_mem.h"
 
@@ -501,6 +502,7 @@ static factor_failure_t factor(blrchol_factor_t *f, int *failed_tile)
 {
     desc_t *A = &f->A;
     kernel_flops_reset();
+    kernel_time_reset();
     progress_start("factor", chol_tasks_run_here(A), 5.0, !f->verbose);
     int submitted = blr_potrf(A, &f->numerics, f->step_sync, f->comm);
     starpu_task_wait_for_all();
@@ -587,6 +589,19 @@ static void warn_about_idle_escapes(const blrchol_factor_t *f)
                 rep->memctl_overflows, rep->memctl_blocks);
 }
 
+/* Where the kernels' time went, summed over ranks, and the most workspace
+ * they held on a rank. */
+static void report_kernel_times(blrchol_factor_t *f)
+{
+    _Static_assert(BLRCHOL_KERNEL_KINDS == KERNEL_TIME_KINDS, "one report slot per kernel kind");
+    report_t *rep = &f->report;
+    kernel_time_totals(rep->kernel_seconds, rep->kernel_calls);
+    MPI_Allreduce(MPI_IN_PLACE, rep->kernel_seconds, KERNEL_TIME_KINDS, MPI_DOUBLE, MPI_SUM, f->comm);
+    MPI_Allreduce(MPI_IN_PLACE, rep->kernel_calls, KERNEL_TIME_KINDS, MPI_LONG, MPI_SUM, f->comm);
+    rep->peak_scratch_bytes = (double)scratch_peak_bytes();
+    MPI_Allreduce(MPI_IN_PLACE, &rep->peak_scratch_bytes, 1, MPI_DOUBLE, MPI_MAX, f->comm);
+}
+
 /* The factorisation's rates in the report: dense-equivalent and actual. */
 static void report_rates(blrchol_factor_t *f)
 {
@@ -635,6 +650,7 @@ static int factorise(blrchol_factor_t *f, double t0)
     if ((code = agree_on_outcome(f, local, failed_tile)) != BLRCHOL_OK)
         return code;
     report_rates(f);
+    report_kernel_times(f);
     return BLRCHOL_OK;
 }
 

@@ -1,5 +1,7 @@
 #include "library/report.h"
 
+#include "kernels/tile_kernels.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -40,6 +42,18 @@ static void int_array(FILE *out, const char *key, const int *values, int count)
     for (int k = 0; k < count; k++)
         fprintf(out, "%s%d", k ? ", " : "", values[k]);
     fprintf(out, "],\n");
+}
+
+/* kernel_seconds_KIND and kernel_calls_KIND for each kernel kind. */
+static void kernel_times(FILE *out, const blrchol_report_t *r)
+{
+    char key[64];
+    for (int k = 0; k < BLRCHOL_KERNEL_KINDS; k++) {
+        snprintf(key, sizeof key, "kernel_seconds_%s", kernel_time_name(k));
+        number(out, key, r->kernel_seconds[k], 0);
+        snprintf(key, sizeof key, "kernel_calls_%s", kernel_time_name(k));
+        number(out, key, (double)r->kernel_calls[k], 0);
+    }
 }
 
 void blrchol_report_json(const blrchol_report_t *r, FILE *out)
@@ -85,6 +99,7 @@ void blrchol_report_json(const blrchol_report_t *r, FILE *out)
     number(out, "time_load", r->time_load, 0);
     number(out, "gflops_factor", r->gflops_factor, 0);
     number(out, "gflops_actual", r->gflops_actual, 0);
+    kernel_times(out, r);
     number(out, "backward_error", r->backward_error, 0);
     number(out, "dense_bytes", r->dense_bytes, 0);
     number(out, "factor_bytes", r->factor_bytes, 0);
@@ -104,6 +119,7 @@ void blrchol_report_json(const blrchol_report_t *r, FILE *out)
     number(out, "peak_charged_bytes", r->peak_charged_bytes, 0);
     number(out, "peak_actual_bytes", r->peak_actual_bytes, 0);
     number(out, "peak_rss_bytes", r->peak_rss_bytes, 0);
+    number(out, "peak_scratch_bytes", r->peak_scratch_bytes, 0);
     number(out, "rss_start_bytes", r->rss_start_bytes, 0);
     number(out, "task_window", r->task_window, 0);
     number(out, "peak_recv_buffer_bytes", r->peak_recv_buffer_bytes, 0);
@@ -164,6 +180,10 @@ void blrchol_report_summary(const blrchol_report_t *r, FILE *out)
             r->time_compress, r->time_factor, r->time_solve);
     fprintf(out, "  factor: %.1f Gflop/s dense-equivalent, %.1f Gflop/s executed\n", r->gflops_factor,
             r->gflops_actual);
+    fprintf(out, "  kernel time (s, all workers):");
+    for (int k = 0; k < BLRCHOL_KERNEL_KINDS; k++)
+        fprintf(out, "%s %s %.2f", k ? "," : "", kernel_time_name(k), r->kernel_seconds[k]);
+    fprintf(out, "\n");
     fprintf(out, "  memory: factor %.1f MiB = %.2f%% of dense %.1f MiB; ranks mean %.1f max %d (initial max %d)\n",
             mib(r->factor_bytes), 100 * r->compression_ratio, mib(r->dense_bytes), r->rank_mean, r->rank_max,
             r->rank_max_initial);

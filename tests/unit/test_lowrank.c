@@ -16,6 +16,7 @@
 #include <lapacke.h>
 
 #include "compression/lowrank.h"
+#include "compression/scratch.h"
 #include "compression/tile.h"
 #include "memctl/tile_mem.h"
 
@@ -87,3 +88,51 @@ LOWRANK_TESTS(add_product_projected)
 LOWRANK_TESTS(add_product_kernel)
 LOWRANK_TESTS(add_product_projected_refused)
 LOWRANK_TESTS(add_product_false_svd_form)
+
+/* ---- the kernels' scratch stack (compression/scratch.c) ------------------- */
+
+static void fill(double *block, size_t count, double first)
+{
+    for (size_t i = 0; i < count; i++)
+        block[i] = first + (double)i;
+}
+
+static int holds(const double *block, size_t count, double first)
+{
+    for (size_t i = 0; i < count; i++)
+        if (block[i] != first + (double)i)
+            return 0;
+    return 1;
+}
+
+/* Blocks pushed earlier keep their contents while later pushes open new
+ * chunks and are popped; once empty, the stack settles on one chunk that
+ * the same pattern of pushes then fits without any new allocation. */
+Test(scratch, blocks_survive_growth_and_settle)
+{
+    const size_t small = 1000, large = 100000; /* 8 KB, then 800 KB: past the first chunk */
+    size_t settled = 0;
+    for (int round = 0; round < 3; round++) {
+        const scratch_mark_t start = scratch_mark();
+        double *a = scratch_push(small * sizeof *a);
+        cr_assert(a && (uintptr_t)a % 64 == 0);
+        fill(a, small, 1.0);
+        const scratch_mark_t above_a = scratch_mark();
+        double *b = scratch_push(large * sizeof *b);
+        cr_assert(b && (uintptr_t)b % 64 == 0);
+        cr_assert(b + large <= a || a + small <= b, "blocks overlap");
+        fill(b, large, -5e5);
+        cr_assert(holds(a, small, 1.0), "round %d: the first block changed when the second was pushed", round);
+        scratch_pop(above_a);
+        double *c = scratch_push(small * sizeof *c);
+        fill(c, small, 7.0);
+        cr_assert(holds(a, small, 1.0) && holds(c, small, 7.0), "round %d", round);
+        scratch_pop(start);
+        if (round == 1)
+            settled = scratch_bytes();
+        if (round == 2)
+            cr_assert_eq(scratch_bytes(), settled, "the settled stack grew again: %zu, then %zu bytes", settled,
+                         scratch_bytes());
+    }
+    cr_assert_geq(scratch_peak_bytes(), (small + large) * sizeof(double));
+}
