@@ -1,0 +1,43 @@
+/*
+ * tile_size.c: the tile size blrchol picks when the caller leaves nb to it
+ * (blrchol_default_nb, include/blrchol.h; the measurements behind the
+ * constants are in bench/README.md, "Tile size").
+ */
+#include <math.h>
+
+#include "include/blrchol.h"
+
+enum {
+    NB_DENSE = 512,          /* the dense path: large enough for BLAS 3, small enough for parallelism */
+    NB_STEP = 256,           /* BLR tile sizes move in steps a measurement can tell apart */
+    NB_LEAST = 512,          /* below it the task overhead outweighs the flops saved */
+    NB_MOST = 4096,          /* a dense diagonal tile stays a small part of a rank's memory */
+    NB_FEWEST_TILE_ROWS = 4, /* a small problem still has tiles to spread over the ranks */
+    NB_SMALL_STEP = 64,
+};
+#define NB_SCALE 2.5
+
+/* BLR costs (n/b)^3 low-rank updates of O(b r^2) each plus n b^2 in the
+ * dense diagonal tiles; the two balance when b grows like sqrt(n r), and
+ * the ranks of the reference kernels grow like log(1/eps). */
+static int blr_nb(int n, double eps)
+{
+    const double balanced = NB_SCALE * sqrt(n * log10(1 / eps));
+    const int nb = NB_STEP * (int)lround(balanced / NB_STEP);
+    return nb < NB_LEAST ? NB_LEAST : nb > NB_MOST ? NB_MOST : nb;
+}
+
+/* nb, or less on a small problem so that it has NB_FEWEST_TILE_ROWS tile rows. */
+static int leaving_tile_rows(int nb, int n)
+{
+    int most = n / NB_FEWEST_TILE_ROWS / NB_SMALL_STEP * NB_SMALL_STEP;
+    if (most < NB_SMALL_STEP)
+        most = NB_SMALL_STEP;
+    return nb < most ? nb : most;
+}
+
+int blrchol_default_nb(int n, int dense, double eps)
+{
+    const int compressed = !dense && eps > 0 && eps < 1;
+    return leaving_tile_rows(compressed ? blr_nb(n, eps) : NB_DENSE, n);
+}
