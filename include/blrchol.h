@@ -114,7 +114,7 @@ void blrchol_options_init(blrchol_options_t *options);
  * n (dense: 1 for options.dense).  BLR tiles grow like the square root of
  * n times the ranks, which grow like log(1/eps), so that the low-rank
  * updates stay few and large enough to run at BLAS speed:
- *     nb = 2.5 sqrt(n log10(1/eps)), rounded to a multiple of 256, within [512, 4096];
+ *     nb = 2.5 sqrt(n log10(1/eps)), rounded to a multiple of 256, within [512, 2048];
  * the dense path keeps 512.  Either is then lowered, on a small problem, to
  * leave 4 tile rows: at most floor(n / 4) rounded down to a multiple of 64
  * (and at least 64).  The measurements behind it: bench/README.md. */

@@ -163,7 +163,7 @@ int documented_nb(double n, int dense, double eps)
     int nb = 512;
     if (!dense) {
         const double target = 2.5 * sqrt(n * log10(1 / eps));
-        for (int candidate = 512; candidate <= 4096; candidate += 256)
+        for (int candidate = 512; candidate <= 2048; candidate += 256)
             if (fabs(candidate - target) < fabs(nb - target))
                 nb = candidate;
     }
