@@ -106,7 +106,7 @@ static int check_memory(run_t *run)
                                     : bem_kernel_is_hermitian(opt->kernel) ? BLRCHOL_COMPLEX_HERMITIAN
                                                                            : BLRCHOL_COMPLEX_SYMMETRIC;
     blrchol_report_t *rep = &run->report;
-    const int nb = opt->nb ? opt->nb : blrchol_default_nb(opt->n, opt->dense, opt->eps);
+    const int nb = opt->nb ? opt->nb : blrchol_default_nb(opt->n, opt->dense);
     const int code =
         blrchol_check_memory(opt->n, nb, scalar, opt->node_mem, MPI_COMM_WORLD, rep->error, sizeof rep->error);
     if (code != BLRCHOL_OK) {

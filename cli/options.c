@@ -190,8 +190,8 @@ static const option_row_t rows[] = {
      "solve with the factor saved in DIR instead of factorising (same\n"
      "matrix options, ranks and -P as the save)"},
     {"Factorisation", 0, "nb", "NB", AT(nb), positive_int, "--nb must be a positive integer, got", "e.g. --nb 512",
-     "tile size (default: 2.5 sqrt(N log10(1/EPS)) rounded to a multiple\n"
-     "of 256 within [512, 2048]; 512 with --dense; at most N/4 on small N)"},
+     "tile size (default: 4.25 sqrt(N) rounded to a multiple of 256 within\n"
+     "[512, 2048]; 512 with --dense; at most N/4 on small N)"},
     {0, 'P', "grid-rows", "P", AT(p), positive_int, "-P must be a positive integer, got",
      "it must divide the rank count", "process grid rows; Q = ranks / P (default: most square grid)"},
     {0, 0, "dense", 0, AT(dense), set_on, 0, 0, "keep every tile dense (the dense baseline)"},

@@ -111,14 +111,14 @@ typedef struct blrchol_options {
 void blrchol_options_init(blrchol_options_t *options);
 
 /* The tile size blrchol uses when options.nb is 0, for a problem of order
- * n (dense: 1 for options.dense).  BLR tiles grow like the square root of
- * n times the ranks, which grow like log(1/eps), so that the low-rank
- * updates stay few and large enough to run at BLAS speed:
- *     nb = 2.5 sqrt(n log10(1/eps)), rounded to a multiple of 256, within [512, 2048];
+ * n (dense: 1 for options.dense).  BLR tiles grow like sqrt(n), so that
+ * the low-rank updates of a large problem stay few enough for their
+ * fixed costs, and no faster, for compression costs more on larger tiles:
+ *     nb = 4.25 sqrt(n), rounded to a multiple of 256, within [512, 2048];
  * the dense path keeps 512.  Either is then lowered, on a small problem, to
  * leave 4 tile rows: at most floor(n / 4) rounded down to a multiple of 64
  * (and at least 64).  The measurements behind it: bench/README.md. */
-int blrchol_default_nb(int n, int dense, double eps);
+int blrchol_default_nb(int n, int dense);
 
 /* How StarPU runs on each rank, fixed when it starts.  A field left unset
  * falls back to its environment variable, so that batch scripts can set

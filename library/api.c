@@ -322,7 +322,7 @@ static int begin(const blrchol_problem_t *pb, const blrchol_options_t *options, 
     live_factors++;
     f->options = *options;
     if (options->nb == 0)
-        f->options.nb = blrchol_default_nb(pb->n, options->dense, options->eps);
+        f->options.nb = blrchol_default_nb(pb->n, options->dense);
     report_t *rep = &f->report;
     report_describe_run(rep, pb, &f->options);
     rep->nb_auto = options->nb == 0;

@@ -15,14 +15,15 @@ enum {
     NB_FEWEST_TILE_ROWS = 4, /* a small problem still has tiles to spread over the ranks */
     NB_SMALL_STEP = 64,
 };
-#define NB_SCALE 2.5
+#define NB_SCALE 4.25
 
-/* BLR costs (n/b)^3 low-rank updates of O(b r^2) each plus n b^2 in the
- * dense diagonal tiles; the two balance when b grows like sqrt(n r), and
- * the ranks of the reference kernels grow like log(1/eps). */
-static int blr_nb(int n, double eps)
+/* The factorisation's (n/b)^3 low-rank updates cost mostly their fixed
+ * overhead, against n b^2 in the dense diagonal tiles: they balance when b
+ * grows like sqrt(n).  Compression pulls the other way (ranks grow with
+ * the tile), which keeps the constant small and eps out of the rule. */
+static int blr_nb(int n)
 {
-    const double balanced = NB_SCALE * sqrt(n * log10(1 / eps));
+    const double balanced = NB_SCALE * sqrt(n);
     const int nb = NB_STEP * (int)lround(balanced / NB_STEP);
     return nb < NB_LEAST ? NB_LEAST : nb > NB_MOST ? NB_MOST : nb;
 }
@@ -36,8 +37,7 @@ static int leaving_tile_rows(int nb, int n)
     return nb < most ? nb : most;
 }
 
-int blrchol_default_nb(int n, int dense, double eps)
+int blrchol_default_nb(int n, int dense)
 {
-    const int compressed = !dense && eps > 0 && eps < 1;
-    return leaving_tile_rows(compressed ? blr_nb(n, eps) : NB_DENSE, n);
+    return leaving_tile_rows(dense ? NB_DENSE : blr_nb(n), n);
 }

@@ -158,11 +158,11 @@ void expect_usage_error(int ranks, const char *args, const char *message)
     free(output);
 }
 
-int documented_nb(double n, int dense, double eps)
+int documented_nb(double n, int dense)
 {
     int nb = 512;
     if (!dense) {
-        const double target = 2.5 * sqrt(n * log10(1 / eps));
+        const double target = 4.25 * sqrt(n);
         for (int candidate = 512; candidate <= 2048; candidate += 256)
             if (fabs(candidate - target) < fabs(nb - target))
                 nb = candidate;
