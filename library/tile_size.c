@@ -10,7 +10,7 @@
 enum {
     NB_DENSE = 512,          /* the dense path: large enough for BLAS 3, small enough for parallelism */
     NB_STEP = 256,           /* BLR tile sizes move in steps a measurement can tell apart */
-    NB_LEAST = 512,          /* below it the task overhead outweighs the flops saved */
+    NB_LEAST = 512,          /* the floor: smaller tiles make more tasks than their flops pay for */
     NB_MOST = 2048,          /* an ACA tile that fails its check is recompressed by an O(nb^3) SVD */
     NB_FEWEST_TILE_ROWS = 4, /* a small problem still has tiles to spread over the ranks */
     NB_SMALL_STEP = 64,
