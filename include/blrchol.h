@@ -272,7 +272,8 @@ typedef struct blrchol_report {
 
 /* Collective on comm, before anything is built: BLRCHOL_OK, or
  * BLRCHOL_OUT_OF_MEMORY with the figures in `why` when a problem of order
- * n in tiles of nb cannot fit on the ranks of comm.  The least it needs
+ * n in tiles of nb (the run's: blrchol_default_nb's when options.nb is 0)
+ * cannot fit on the ranks of comm.  The least it needs
  * per rank: the dense diagonal tiles and every other tile at rank 1,
  * shared evenly, plus the points and clustering every rank holds; what a
  * rank has: node_mem, or (0) the node's memory divided by its ranks. */
