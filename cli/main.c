@@ -107,11 +107,12 @@ static int check_memory(run_t *run)
                                     : bem_kernel_is_hermitian(opt->kernel) ? BLRCHOL_COMPLEX_HERMITIAN
                                                                            : BLRCHOL_COMPLEX_SYMMETRIC;
     blrchol_report_t *rep = &run->report;
+    const int nb = opt->nb ? opt->nb : blrchol_default_nb(opt->n, opt->dense);
     const int code =
-        blrchol_check_memory(opt->n, opt->nb, scalar, opt->node_mem, MPI_COMM_WORLD, rep->error, sizeof rep->error);
+        blrchol_check_memory(opt->n, nb, scalar, opt->node_mem, MPI_COMM_WORLD, rep->error, sizeof rep->error);
     if (code != BLRCHOL_OK) {
         rep->status = "oom";
-        rep->n = opt->n, rep->nb = opt->nb, rep->backward_error = NAN, rep->eps = opt->eps;
+        rep->n = opt->n, rep->nb = nb, rep->nb_auto = !opt->nb, rep->backward_error = NAN, rep->eps = opt->eps;
         MPI_Comm_size(MPI_COMM_WORLD, &rep->ranks);
     }
     return code;

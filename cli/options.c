@@ -190,7 +190,8 @@ static const option_row_t rows[] = {
      "solve with the factor saved in DIR instead of factorising (same\n"
      "matrix options, ranks and -P as the save)"},
     {"Factorisation", 0, "nb", "NB", AT(nb), positive_int, "--nb must be a positive integer, got", "e.g. --nb 512",
-     "tile size (default 512)"},
+     "tile size (default: 4.25 sqrt(N) rounded to a multiple of 256 within\n"
+     "[512, 2048]; 512 with --dense; at most N/4 on small N)"},
     {0, 'P', "grid-rows", "P", AT(p), positive_int, "-P must be a positive integer, got",
      "it must divide the rank count", "process grid rows; Q = ranks / P (default: most square grid)"},
     {0, 0, "dense", 0, AT(dense), set_on, 0, 0, "keep every tile dense (the dense baseline)"},
@@ -373,7 +374,7 @@ static int row_of(int c)
 
 static options_t defaults(void)
 {
-    return (options_t){.n = 20000, .geometry = BEM_SPHERE, .kernel = BEM_LAPLACE, .nb = 512, .eps = 1e-8,
+    return (options_t){.n = 20000, .geometry = BEM_SPHERE, .kernel = BEM_LAPLACE, .nb = 0, .eps = 1e-8,
                        .compress = BLRCHOL_COMPRESS_ACA, .seed = 1, .growth_margin = 0.2, .memctl = 1, .nrhs = 1,
                        .task_window = -1};
 }

@@ -16,7 +16,7 @@
  *     blrchol_problem_t pb = {.n = n, .scalar = BLRCHOL_REAL_SYMMETRIC,
  *                             .points = xyz, .assemble = my_kernel, .user = &my_data};
  *     blrchol_options_t opt;
- *     blrchol_options_init(&opt);                       // nb 512, eps 1e-8, memctl on
+ *     blrchol_options_init(&opt);                       // nb chosen, eps 1e-8, memctl on
  *     blrchol_factor_t *L;
  *     if (blrchol_factorize(&pb, &opt, &L) == BLRCHOL_OK)
  *         blrchol_solve(L, 1, b, x);                     // b, x: n values on every rank
@@ -86,7 +86,7 @@ typedef enum { BLRCHOL_RESERVE_RANK, BLRCHOL_RESERVE_DENSE } blrchol_reserve_t;
 #define BLRCHOL_NODE_MEM_NONE ((size_t)-1)
 
 typedef struct blrchol_options {
-    int nb;                      /* tile size (512) */
+    int nb;                      /* tile size; 0: blrchol_default_nb's choice for the problem (0) */
     double eps;                  /* compression tolerance relative to ||A||_F (1e-8) */
     int dense;                   /* 1: no compression, the dense baseline (0) */
     blrchol_compress_t compress; /* how off-diagonal tiles are compressed (ACA) */
@@ -110,6 +110,16 @@ typedef struct blrchol_options {
 } blrchol_options_t;
 
 void blrchol_options_init(blrchol_options_t *options);
+
+/* The tile size blrchol uses when options.nb is 0, for a problem of order
+ * n (dense: 1 for options.dense).  BLR tiles grow like sqrt(n), so that
+ * the low-rank updates of a large problem stay few enough for their
+ * fixed costs, and no faster, for compression costs more on larger tiles:
+ *     nb = 4.25 sqrt(n), rounded to a multiple of 256, within [512, 2048];
+ * the dense path keeps 512.  Either is then lowered, on a small problem, to
+ * leave 4 tile rows: at most floor(n / 4) rounded down to a multiple of 64
+ * (and at least 64).  The measurements behind it: bench/README.md. */
+int blrchol_default_nb(int n, int dense);
 
 /* How StarPU runs on each rank, fixed when it starts.  A field left unset
  * falls back to its environment variable, so that batch scripts can set
@@ -219,6 +229,7 @@ typedef struct blrchol_report {
     double progress;             /* terminated: the fraction of the phase's work done (compress, factor:
                                   * tasks; solve: right-hand sides); else NAN */
     int n, nb, nt, p, q, ranks, workers_per_rank;
+    int nb_auto;                 /* 1: nb is blrchol_default_nb's choice, options.nb was 0 */
     int nrhs;                    /* right-hand sides of the last solve */
     char kernel[32], geometry[32];
     const char *precision, *compress;
@@ -302,7 +313,8 @@ typedef struct blrchol_report {
 
 /* Collective on comm, before anything is built: BLRCHOL_OK, or
  * BLRCHOL_OUT_OF_MEMORY with the figures in `why` when a problem of order
- * n in tiles of nb cannot fit on the ranks of comm.  The least it needs
+ * n in tiles of nb (the run's: blrchol_default_nb's when options.nb is 0)
+ * cannot fit on the ranks of comm.  The least it needs
  * per rank: the dense diagonal tiles and every other tile at rank 1,
  * shared evenly, plus the points and clustering every rank holds; what a
  * rank has: node_mem, or (0) the node's memory divided by its ranks. */

@@ -36,7 +36,7 @@ static int initialised, started_mpi, live_factors;
 
 void blrchol_options_init(blrchol_options_t *o)
 {
-    *o = (blrchol_options_t){.nb = 512, .eps = 1e-8, .compress = BLRCHOL_COMPRESS_ACA, .memctl = 1,
+    *o = (blrchol_options_t){.nb = 0, .eps = 1e-8, .compress = BLRCHOL_COMPRESS_ACA, .memctl = 1,
                              .growth_margin = 0.2, .reserve = BLRCHOL_RESERVE_RANK};
 }
 
@@ -368,8 +368,11 @@ static int begin(const blrchol_problem_t *pb, const blrchol_options_t *options, 
         return BLRCHOL_FAILED;
     live_factors++;
     f->options = *options;
+    if (options->nb == 0)
+        f->options.nb = blrchol_default_nb(pb->n, options->dense);
     report_t *rep = &f->report;
     report_describe_run(rep, pb, &f->options);
+    rep->nb_auto = options->nb == 0;
     if (!initialised) {
         snprintf(rep->error, sizeof rep->error, "blrchol_init was not called");
         return BLRCHOL_BAD_INPUT;

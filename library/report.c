@@ -69,6 +69,7 @@ void blrchol_report_json(const blrchol_report_t *r, FILE *out)
     number(out, "n", r->n, 0);
     number(out, "nrhs", r->nrhs, 0);
     number(out, "nb", r->nb, 0);
+    fprintf(out, "  \"nb_auto\": %s,\n", r->nb_auto ? "true" : "false");
     number(out, "nt", r->nt, 0);
     number(out, "p", r->p, 0);
     number(out, "q", r->q, 0);

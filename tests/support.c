@@ -157,3 +157,17 @@ void expect_usage_error(int ranks, const char *args, const char *message)
     cr_assert(!strstr(output, "Segmentation") && !strstr(output, "Abort"), "%s", output);
     free(output);
 }
+
+int documented_nb(double n, int dense)
+{
+    int nb = 512;
+    if (!dense) {
+        const double target = 4.25 * sqrt(n);
+        for (int candidate = 512; candidate <= 2048; candidate += 256)
+            if (fabs(candidate - target) < fabs(nb - target))
+                nb = candidate;
+    }
+    while (nb > 64 && 4.0 * nb > n)
+        nb -= 64;
+    return nb;
+}

@@ -40,4 +40,9 @@ void temp_path(char *buffer, size_t size, const char *suffix);
 /* Read a vector written by --solution: n values (complex: 2n reals). */
 double *read_vector(const char *path, int n, int is_complex);
 
+/* The tile size docs/user-guide.md gives for a run without --nb, worked
+ * out from the documentation (the candidate multiples of 256 nearest the
+ * target, then 64 at a time down to n / 4), not from the library's code. */
+int documented_nb(double n, int dense);
+
 #endif

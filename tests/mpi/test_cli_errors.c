@@ -78,6 +78,7 @@ static double least_gib(double n, double nb)
 
 Test(cli, a_problem_that_cannot_fit_is_refused_at_once, .timeout = 60)
 {
-    expect_refused("-n 1000000000", least_gib(1e9, 512), "the node's memory shared by its ranks");
-    expect_refused("-n 200000 --node-mem 64M", least_gib(2e5, 512), "--node-mem");
+    expect_refused("-n 1000000000", least_gib(1e9, documented_nb(1e9, 0)), "the node's memory shared by its ranks");
+    expect_refused("-n 200000 --node-mem 64M", least_gib(2e5, documented_nb(2e5, 0)), "--node-mem");
+    expect_refused("-n 200000 --nb 512 --node-mem 64M", least_gib(2e5, 512), "--node-mem");
 }

@@ -29,12 +29,12 @@ static double beyond_tiles(const char *json)
            json_number(json, "peak_total_bytes");
 }
 
-/* n = 30000, nt = 59: ~36 000 tasks, submitted all at once unless held
+/* n = 30000, nb 512, nt = 59: ~36 000 tasks, submitted all at once unless held
  * back.  Measured: 33 MiB beyond 299 MiB of tiles with the default window,
  * 79 MiB without a window. */
 Test(process_memory, rss_follows_the_tiles, .timeout = 600)
 {
-    const char *problem = "-n 30000 --eps 1e-6";
+    const char *problem = "-n 30000 --nb 512 --eps 1e-6";
     char *bounded = run_json(1, problem);
     char args[256];
     snprintf(args, sizeof args, "%s --task-window 0", problem);
