@@ -167,7 +167,7 @@ static const option_row_t rows[] = {
      "sphere | cylinder | grid2d (default sphere)"},
     {0, 0, "kernel", "K", AT(kernel), kernel, "unknown kernel", "use laplace, helmholtz, hermitian, sqexp or exp",
      "laplace (real SPD) | helmholtz (complex symmetric, L L^T)\n"
-     "| hermitian (complex HPD, L L^H) | sqexp | exp (covariances, real SPD)\n"
+     "| hermitian (complex HPD, L L^H) | sqexp | exp (real SPD covariances)\n"
      "(default laplace)"},
     {0, 0, "seed", "S", AT(seed), seed, "--seed must be a non-negative integer, got", "e.g. --seed 1",
      "seed of the pseudo-random right-hand side (default 1)"},
@@ -198,7 +198,9 @@ static const option_row_t rows[] = {
     {0, 0, "eps", "EPS", AT(eps), tolerance, "--eps must be a number in (0, 1), got", "e.g. --eps 1e-8",
      "compression tolerance, relative to ||A||_F (default 1e-8)"},
     {0, 0, "compress", "M", AT(compress), compression, "unknown compression", "use aca or svd",
-     "aca | svd: how off-diagonal tiles are compressed (default aca)"},
+     "how off-diagonal tiles are compressed: aca (cross approximation,\n"
+     "each tile checked) | svd (exact truncation of each assembled tile)\n"
+     "(default aca)"},
     {0, 0, "binding", "B", AT(binding), binding, "--binding must be auto or starpu, got", "e.g. --binding auto",
      "auto | starpu: the cores of each rank's StarPU threads when\n"
      "ranks share a node (default auto: cores of its own; starpu:\n"
