@@ -145,7 +145,7 @@ static double gaussian_vectors(int iseed[4], int count, scalar_t *w)
 #define RANGE_BLOCK 16
 #define RANGE_FRACTION 0.5
 
-/* The workspace of compress_range: the residual E, Q (m x cap), B (cap x
+/* The workspace of compress_assembled: the residual E, Q (m x cap), B (cap x
  * n, leading dimension cap), Omega (n x RANGE_BLOCK), Q^* Y, the QR's tau,
  * and B's SVD W S ZH. */
 struct range_ws {
@@ -219,17 +219,21 @@ static int write_range_truncation(tile_t *t, const struct range_ws *ws, int r, i
     return 0;
 }
 
-/* The rank at which Q B is truncated, given ||E||_F = residual (above);
- * -1 when the range finder stopped at its cap unconverged. */
-static int range_truncation_rank(struct range_ws *ws, double tol, double residual)
+/* *rank <- the rank at which Q B is truncated, given ||E||_F = residual
+ * (above), or -1 when the range finder stopped at its cap unconverged.
+ * 0, or LR_LAPACK_FAILED. */
+static int range_truncation_rank(struct range_ws *ws, double tol, double residual, int *rank)
 {
+    *rank = -1;
     if (residual > RANGE_FRACTION * tol)
-        return -1;
+        return 0;
+    *rank = 0;
     if (ws->k == 0)
         return 0;
     if (lapack_svd(ws->k, ws->n, ws->b, ws->cap, ws->s, ws->w, ws->k, ws->zh, ws->k) != 0)
         return LR_LAPACK_FAILED;
-    return lr_truncation_rank(ws->s, ws->k, sqrt(tol * tol - residual * residual));
+    *rank = lr_truncation_rank(ws->s, ws->k, sqrt(tol * tol - residual * residual));
+    return 0;
 }
 
 /* The exact path: t <- the assembled tile d (m x n, leading dimension m)
@@ -245,14 +249,14 @@ static int compress_assembled(tile_t *t, const scalar_t *d, double tol, int conj
     void *block = lr_arena_alloc(range_layout, &ws);
     if (!block)
         return -1;
+    const double budget = tol > 0 ? tol : 0.0;
     double residual;
-    int status = range_find(&ws, d, tol > 0 ? tol : 0.0, &residual), r = -1;
+    int rank;
+    int status = range_find(&ws, d, budget, &residual);
     if (status == 0)
-        r = range_truncation_rank(&ws, tol > 0 ? tol : 0.0, residual);
-    if (r == LR_LAPACK_FAILED)
-        status = LR_LAPACK_FAILED;
-    else if (status == 0)
-        status = r >= 0 && r <= kmax ? write_range_truncation(t, &ws, r, conj) : NAME(lr_store_dense)(t, d);
+        status = range_truncation_rank(&ws, budget, residual, &rank);
+    if (status == 0)
+        status = rank >= 0 && rank <= kmax ? write_range_truncation(t, &ws, rank, conj) : NAME(lr_store_dense)(t, d);
     free(block);
     return status;
 }
