@@ -5,7 +5,7 @@
 #include <string.h>
 
 static const char *geometry_names[] = {"sphere", "cylinder", "grid2d", "mesh"};
-static const char *kernel_names[] = {"laplace", "helmholtz", "hermitian", "sqexp"};
+static const char *kernel_names[] = {"laplace", "helmholtz", "hermitian", "sqexp", "exp"};
 
 int bem_geometry_parse(const char *name, bem_geometry_t *out)
 {
@@ -19,7 +19,7 @@ int bem_geometry_parse(const char *name, bem_geometry_t *out)
 
 int bem_kernel_parse(const char *name, bem_kernel_t *out)
 {
-    for (int k = 0; k < 4; k++)
+    for (int k = 0; k < (int)(sizeof kernel_names / sizeof *kernel_names); k++)
         if (!strcmp(name, kernel_names[k])) {
             *out = (bem_kernel_t)k;
             return 0;
@@ -31,6 +31,7 @@ const char *bem_geometry_name(bem_geometry_t g) { return geometry_names[g]; }
 const char *bem_kernel_name(bem_kernel_t k) { return kernel_names[k]; }
 int bem_kernel_is_complex(bem_kernel_t k) { return k == BEM_HELMHOLTZ || k == BEM_HERMITIAN; }
 int bem_kernel_is_hermitian(bem_kernel_t k) { return k == BEM_HERMITIAN; }
+int bem_kernel_is_covariance(bem_kernel_t k) { return k == BEM_SQEXP || k == BEM_EXP; }
 
 static void fibonacci_sphere(double *x, int n)
 {
@@ -108,7 +109,7 @@ int bem_problem_init(bem_problem_t *p, int n, bem_geometry_t geometry, bem_kerne
 int bem_problem_init_mesh(bem_problem_t *p, const bem_mesh_t *mesh, bem_kernel_t kernel)
 {
     memset(p, 0, sizeof *p);
-    if (kernel == BEM_SQEXP || mesh->ntriangles < 1)
+    if (bem_kernel_is_covariance(kernel) || mesh->ntriangles < 1)
         return -1;
     int n = mesh->ntriangles;
     p->points = malloc(3 * (size_t)n * sizeof *p->points);

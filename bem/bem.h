@@ -12,7 +12,7 @@
 
 /* BEM_MESH: the triangles of a user mesh (bem/mesh.h), not a --geometry name. */
 typedef enum { BEM_SPHERE, BEM_CYLINDER, BEM_GRID2D, BEM_MESH } bem_geometry_t;
-typedef enum { BEM_LAPLACE, BEM_HELMHOLTZ, BEM_HERMITIAN, BEM_SQEXP } bem_kernel_t;
+typedef enum { BEM_LAPLACE, BEM_HELMHOLTZ, BEM_HERMITIAN, BEM_SQEXP, BEM_EXP } bem_kernel_t;
 
 typedef struct bem_problem {
     int n;                   /* number of unknowns (points) */
@@ -23,13 +23,13 @@ typedef struct bem_problem {
     double radius;           /* R = sqrt(w / pi): equivalent disc radius */
     double area;             /* total area of the surface (1 for grid2d) */
     double wavenumber;       /* k, helmholtz and hermitian */
-    double beta;             /* sqexp correlation length */
+    double beta;             /* sqexp and exp correlation length */
     double diagonal_shift;   /* added to every A_ii (0 by default) */
     const bem_mesh_t *mesh;  /* BEM_MESH: the triangles (not owned); points are their centroids */
 } bem_problem_t;
 
 /* Parse a name ("sphere", "cylinder", "grid2d"; "laplace", "helmholtz",
- * "hermitian", "sqexp"): 0 on success, -1 for an unknown name. */
+ * "hermitian", "sqexp", "exp"): 0 on success, -1 for an unknown name. */
 int bem_geometry_parse(const char *name, bem_geometry_t *out);
 int bem_kernel_parse(const char *name, bem_kernel_t *out);
 const char *bem_geometry_name(bem_geometry_t g);
@@ -40,6 +40,9 @@ int bem_kernel_is_complex(bem_kernel_t k);
 /* 1 when the matrix is Hermitian (factorised L L^H), 0 when it is
  * (real or complex) symmetric (factorised L L^T). */
 int bem_kernel_is_hermitian(bem_kernel_t k);
+/* 1 for the covariance kernels (sqexp, exp): functions of the distance
+ * between points, not boundary integrals, so they take no mesh. */
+int bem_kernel_is_covariance(bem_kernel_t k);
 
 /* Build the points, weight, radius, area and default parameters
  * (wavenumber 2 pi sqrt(n / area) / 10, beta 0.1).  0, or -1 when n < 1 or
@@ -68,7 +71,7 @@ int bem_problem_init(bem_problem_t *p, int n, bem_geometry_t geometry, bem_kerne
  * A_ii = a_i int_Ti S(c_i, y) dy (far: a_i a_j exp(ikr) / (4 pi r));
  * hermitian multiplies the Laplace entry by exp(ik (z_i - z_j)) at the
  * centroids.  k: 10 triangles per wavelength, 2 pi sqrt(n / area) / 10.
- * 0, or -1 for sqexp (not a boundary integral) or when memory runs out. */
+ * 0, or -1 for sqexp and exp (not boundary integrals) or when memory runs out. */
 int bem_problem_init_mesh(bem_problem_t *p, const bem_mesh_t *mesh, bem_kernel_t kernel);
 #define BEM_MESH_NEAR 4.0
 #define BEM_MESH_CLOSE 1.5

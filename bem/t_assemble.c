@@ -18,6 +18,8 @@ static inline scalar_t entry_value(const bem_problem_t *p, double complex diagon
     switch (p->kernel) {
     case BEM_SQEXP:
         return same ? (scalar_t)SCALAR_REAL(diagonal) : (scalar_t)exp(-r2 / (2 * p->beta * p->beta));
+    case BEM_EXP:
+        return same ? (scalar_t)SCALAR_REAL(diagonal) : (scalar_t)exp(-sqrt(r2) / p->beta);
     case BEM_LAPLACE:
         if (same || r2 == 0)
             return (scalar_t)SCALAR_REAL(diagonal);
@@ -129,7 +131,7 @@ void NAME(bem_assemble)(const bem_problem_t *p, const int *rows, int m, const in
     switch (p->kernel) {
     case BEM_LAPLACE: case BEM_HERMITIAN: diagonal = radius / 2; break;
     case BEM_HELMHOLTZ: diagonal = (cexp(I * k * radius) - 1) / (2 * I * k); break;
-    default: diagonal = 1 + 1e-2; break;
+    default: diagonal = 1 + 1e-2; break;   /* the covariances' nugget */
     }
     diagonal += p->diagonal_shift;
     for (int c = 0; c < ncols; c++) {

@@ -165,9 +165,10 @@ static const option_row_t rows[] = {
      "unknowns (default 20000)"},
     {0, 0, "geometry", "G", AT(geometry), geometry, "unknown geometry", "use sphere, cylinder or grid2d",
      "sphere | cylinder | grid2d (default sphere)"},
-    {0, 0, "kernel", "K", AT(kernel), kernel, "unknown kernel", "use laplace, helmholtz, hermitian or sqexp",
+    {0, 0, "kernel", "K", AT(kernel), kernel, "unknown kernel", "use laplace, helmholtz, hermitian, sqexp or exp",
      "laplace (real SPD) | helmholtz (complex symmetric, L L^T)\n"
-     "| hermitian (complex HPD, L L^H) | sqexp (real SPD) (default laplace)"},
+     "| hermitian (complex HPD, L L^H) | sqexp | exp (real SPD covariances)\n"
+     "(default laplace)"},
     {0, 0, "seed", "S", AT(seed), seed, "--seed must be a non-negative integer, got", "e.g. --seed 1",
      "seed of the pseudo-random right-hand side (default 1)"},
     {0, 0, "diagonal-shift", "S", AT(diagonal_shift), finite_number, "--diagonal-shift must be a number, got",
@@ -198,7 +199,9 @@ static const option_row_t rows[] = {
     {0, 0, "eps", "EPS", AT(eps), tolerance, "--eps must be a number in (0, 1), got", "e.g. --eps 1e-8",
      "compression tolerance, relative to ||A||_F (default 1e-8)"},
     {0, 0, "compress", "M", AT(compress), compression, "unknown compression", "use aca or svd",
-     "aca | svd: how off-diagonal tiles are compressed (default aca)"},
+     "how off-diagonal tiles are compressed: aca (cross approximation,\n"
+     "each tile checked) | svd (exact truncation of each assembled tile)\n"
+     "(default aca)"},
     {0, 0, "binding", "B", AT(binding), binding, "--binding must be auto or starpu, got", "e.g. --binding auto",
      "auto | starpu: the cores of each rank's StarPU threads when\n"
      "ranks share a node (default auto: cores of its own; starpu:\n"
@@ -325,7 +328,7 @@ static int check_combination(const options_t *opt, int verbose)
                            "--plan builds the tiles and stops: there is no factor to check, save or load");
     if (opt->save_factor && opt->load_factor)
         return usage_error(verbose, "a loaded factor is saved already: drop one", "--save-factor with --load-factor");
-    if (opt->mesh_path && opt->kernel == BEM_SQEXP)
+    if (opt->mesh_path && bem_kernel_is_covariance(opt->kernel))
         return usage_error(verbose, "use laplace, helmholtz or hermitian",
                            "--mesh takes a boundary-integral kernel, not '%s'", bem_kernel_name(opt->kernel));
     if (opt->rhs && !strcmp(opt->rhs, "plane-wave") && !bem_kernel_is_complex(opt->kernel))

@@ -49,7 +49,9 @@ typedef enum {
      * a posteriori check against the assembled tile (t_compress.c); a result that fails it, or an   \
      * ACA that stalls, gives way to the exact path of _svd.  _aca_route: the same, and *route     \
      * says which way the tile went.                                                                 \
-     * _svd: dense assembly, then the truncated SVD (dense when the rank is too big).               \
+     * _svd: dense assembly, then the exact truncation: a range finder whose stopping test is the    \
+     * exact residual, then the truncated SVD of the small projected tile (dense when the rank is    \
+     * too big).                                                                                     \
      * _aca_unchecked: ACA without the check (to show what the check catches); only a stall falls   \
      * back to _svd: its result may miss part of the tile. */                                        \
     int lr_compress_aca_##SUFFIX(tile_t *t, lr_assemble_fn assemble, void *ctx, double tol, int conj); \

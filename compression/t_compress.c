@@ -1,10 +1,12 @@
 /*
  * t_compress.c: compression of a tile to low rank at an absolute Frobenius
- * tolerance, by the SVD of the dense tile or by adaptive cross
- * approximation (ACA) from a few of its rows and columns.  Precision-generic
+ * tolerance, exactly (a range finder on the assembled tile, then a small
+ * SVD) or by adaptive cross approximation (ACA) from a few of its rows and
+ * columns, checked against the assembled tile.  Precision-generic
  * (common/precision.h).  The tile's entries come from a callback
  * (lr_assemble_fn), so this file knows nothing of the BEM kernels.
  */
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -99,14 +101,163 @@ int NAME(lr_compress_dense)(tile_t *t, double tol, int conj)
     return compress_array(t, t->u, tol, conj, &stays_dense);
 }
 
-/* The exact path: t <- the truncated SVD of the assembled tile d (m x n,
- * leading dimension m), or d itself when that does not compress. */
+/* LAPACK's seed (four integers below 4096, the last odd) from the tile's
+ * first column: a run repeats exactly, and distinct tiles draw distinct
+ * vectors. */
+static void check_seed(int m, const scalar_t *d, int iseed[4])
+{
+    uint64_t h = 0xcbf29ce484222325ull;   /* FNV-1a over the column's bytes */
+    const unsigned char *byte = (const unsigned char *)d;
+    for (size_t b = 0; b < (size_t)m * sizeof(scalar_t); b++)
+        h = (h ^ byte[b]) * 0x100000001b3ull;
+    for (int k = 0; k < 4; k++, h >>= 12)
+        iseed[k] = (int)(h & 4095);
+    iseed[3] |= 1;
+}
+
+/* W <- count entries with N(0, 1) real (and imaginary) parts; returns
+ * E|w|^2, the number of normal parts per entry. */
+static double gaussian_vectors(int iseed[4], int count, scalar_t *w)
+{
+#if defined(PRECISION_D)
+    LAPACKE_dlarnv(3, iseed, count, w);   /* 3: normal (0, 1) */
+    return 1.0;
+#else
+    LAPACKE_zlarnv(3, iseed, count, w);   /* 3: both parts normal (0, 1) */
+    return 2.0;
+#endif
+}
+
+/*
+ * The exact path, fast: a blocked adaptive range finder on the assembled
+ * tile d, then a small SVD.  With Q orthonormal (m x k) and B = Q^* d, the
+ * residual E = d - Q B is kept explicitly and updated block by block:
+ *     Y = E Omega (Omega n x b Gaussian),  Q_i = orth(Y - Q Q^* Y),
+ *     B_i = Q_i^* E,  E <- E - Q_i B_i,
+ * until ||E||_F <= RANGE_FRACTION tol, measured on E itself: the stopping
+ * test is exact, not an estimate (the randomness only decides how many
+ * blocks it takes).  Then B = W S Z^* is truncated with what is left of the
+ * budget: E is orthogonal to range(Q), so
+ *     ||d - Q W_r S_r Z_r^*||_F^2 = ||E||_F^2 + ||B - W_r S_r Z_r^*||_F^2
+ * and a tail of S under sqrt(tol^2 - ||E||_F^2) keeps the tile within tol.
+ * Cost 3 m n per column of Q instead of a full SVD's O(m n min(m, n)).
+ */
+#define RANGE_BLOCK 16
+#define RANGE_FRACTION 0.5
+
+/* The workspace of compress_assembled: the residual E, Q (m x cap), B (cap x
+ * n, leading dimension cap), Omega (n x RANGE_BLOCK), Q^* Y, the QR's tau,
+ * and B's SVD W S ZH. */
+struct range_ws {
+    int m, n, cap, k;
+    scalar_t *e, *q, *b, *omega, *qy, *tau, *w, *zh;
+    double *s;
+};
+
+static void range_layout(void *p, lr_arena_t *arena)
+{
+    struct range_ws *ws = p;
+    const size_t m = ws->m, n = ws->n, cap = ws->cap, blk = RANGE_BLOCK;
+    ws->e = lr_carve(arena, m * n, sizeof(scalar_t));
+    ws->q = lr_carve(arena, m * cap, sizeof(scalar_t));
+    ws->b = lr_carve(arena, cap * n, sizeof(scalar_t));
+    ws->omega = lr_carve(arena, n * blk, sizeof(scalar_t));
+    ws->qy = lr_carve(arena, cap * blk, sizeof(scalar_t));
+    ws->tau = lr_carve(arena, blk, sizeof(scalar_t));
+    ws->w = lr_carve(arena, cap * cap, sizeof(scalar_t));
+    ws->zh = lr_carve(arena, cap * n, sizeof(scalar_t));
+    ws->s = lr_carve(arena, cap, sizeof(double));
+}
+
+/* One block of the range finder: b more columns of Q, b more rows of B,
+ * and E deflated by them.  0, or LR_LAPACK_FAILED. */
+static int range_add_block(struct range_ws *ws, int b, int iseed[4])
+{
+    const int m = ws->m, n = ws->n, k = ws->k;
+    scalar_t *qi = ws->q + (size_t)k * m, *bi = ws->b + k;
+    gaussian_vectors(iseed, n * b, ws->omega);
+    blas_gemm(CblasNoTrans, CblasNoTrans, m, b, n, 1.0, ws->e, m, ws->omega, n, 0.0, qi, m);
+    /* E is orthogonal to Q in exact arithmetic only: one more
+     * Gram-Schmidt pass keeps the new block orthogonal to the old ones. */
+    if (k > 0) {
+        blas_gemm(CblasConjTrans, CblasNoTrans, k, b, m, 1.0, ws->q, m, qi, m, 0.0, ws->qy, k);
+        blas_gemm(CblasNoTrans, CblasNoTrans, m, b, k, -1.0, ws->q, m, ws->qy, k, 1.0, qi, m);
+    }
+    if (lapack_qr(m, b, qi, m, ws->tau) != 0 || lapack_form_q(m, b, b, qi, m, ws->tau) != 0)
+        return LR_LAPACK_FAILED;
+    blas_gemm(CblasConjTrans, CblasNoTrans, b, n, m, 1.0, qi, m, ws->e, m, 0.0, bi, ws->cap);
+    blas_gemm(CblasNoTrans, CblasNoTrans, m, n, b, -1.0, qi, m, bi, ws->cap, 1.0, ws->e, m);
+    ws->k += b;
+    return 0;
+}
+
+/* Range finding on E = d until ||E||_F <= RANGE_FRACTION tol or the rank
+ * reaches ws->cap; *residual <- ||E||_F.  0, or LR_LAPACK_FAILED. */
+static int range_find(struct range_ws *ws, const scalar_t *d, double tol, double *residual)
+{
+    int iseed[4];
+    check_seed(ws->m, d, iseed);
+    memcpy(ws->e, d, (size_t)ws->m * ws->n * sizeof(scalar_t));
+    *residual = lapack_norm_fro(ws->m, ws->n, ws->e, ws->m);
+    while (*residual > RANGE_FRACTION * tol && ws->k < ws->cap) {
+        if (range_add_block(ws, min_int(RANGE_BLOCK, ws->cap - ws->k), iseed) != 0)
+            return LR_LAPACK_FAILED;
+        *residual = lapack_norm_fro(ws->m, ws->n, ws->e, ws->m);
+    }
+    return 0;
+}
+
+/* t <- (Q W_r) (ZH_r^* S_r)^*, the truncation of Q B at rank r, in
+ * svd_form (Q W_r is orthonormal). */
+static int write_range_truncation(tile_t *t, const struct range_ws *ws, int r, int conj)
+{
+    if (tile_resize_lowrank(t, r, 0) != 0)
+        return -1;
+    blas_gemm(CblasNoTrans, CblasNoTrans, ws->m, r, ws->k, 1.0, ws->q, ws->m, ws->w, ws->k, 0.0, t->u, ws->m);
+    NAME(lr_scaled_adjoint)(ws->n, r, ws->zh, ws->k, ws->s, conj, t->v, ws->n);
+    t->svd_form = 1;
+    return 0;
+}
+
+/* *rank <- the rank at which Q B is truncated, given ||E||_F = residual
+ * (above), or -1 when the range finder stopped at its cap unconverged.
+ * 0, or LR_LAPACK_FAILED. */
+static int range_truncation_rank(struct range_ws *ws, double tol, double residual, int *rank)
+{
+    *rank = -1;
+    if (residual > RANGE_FRACTION * tol)
+        return 0;
+    *rank = 0;
+    if (ws->k == 0)
+        return 0;
+    if (lapack_svd(ws->k, ws->n, ws->b, ws->cap, ws->s, ws->w, ws->k, ws->zh, ws->k) != 0)
+        return LR_LAPACK_FAILED;
+    *rank = lr_truncation_rank(ws->s, ws->k, sqrt(tol * tol - residual * residual));
+    return 0;
+}
+
+/* The exact path: t <- the assembled tile d (m x n, leading dimension m)
+ * truncated at tol through its range (above), or d itself when its rank
+ * is too big for low rank to pay.  The range finder may overshoot the
+ * rank by a block, so it runs up to lr_max_lowrank + RANGE_BLOCK. */
 static int compress_assembled(tile_t *t, const scalar_t *d, double tol, int conj)
 {
-    int stays_dense;
-    int status = compress_array(t, d, tol, conj, &stays_dense);
-    if (status == 0 && stays_dense)
-        status = NAME(lr_store_dense)(t, d);
+    const int m = t->m, n = t->n, kmax = lr_max_lowrank(m, n);
+    struct range_ws ws = {.m = m, .n = n, .cap = min_int(kmax + RANGE_BLOCK, min_int(m, n))};
+    if (ws.cap == 0)
+        return tile_resize_lowrank(t, 0, 0);
+    void *block = lr_arena_alloc(range_layout, &ws);
+    if (!block)
+        return -1;
+    const double budget = tol > 0 ? tol : 0.0;
+    double residual;
+    int rank;
+    int status = range_find(&ws, d, budget, &residual);
+    if (status == 0)
+        status = range_truncation_rank(&ws, budget, residual, &rank);
+    if (status == 0)
+        status = rank >= 0 && rank <= kmax ? write_range_truncation(t, &ws, rank, conj) : NAME(lr_store_dense)(t, d);
+    free(block);
     return status;
 }
 
@@ -279,33 +430,6 @@ int NAME(lr_compress_aca_unchecked)(tile_t *t, lr_assemble_fn assemble, void *ct
  * is complex with both parts N(0, 1), which only tightens the bound.
  */
 #define CHECK_VECTORS 10
-
-/* LAPACK's seed (four integers below 4096, the last odd) from the tile's
- * first column: a run repeats exactly, and distinct tiles draw distinct
- * vectors. */
-static void check_seed(int m, const scalar_t *d, int iseed[4])
-{
-    uint64_t h = 0xcbf29ce484222325ull;   /* FNV-1a over the column's bytes */
-    const unsigned char *byte = (const unsigned char *)d;
-    for (size_t b = 0; b < (size_t)m * sizeof(scalar_t); b++)
-        h = (h ^ byte[b]) * 0x100000001b3ull;
-    for (int k = 0; k < 4; k++, h >>= 12)
-        iseed[k] = (int)(h & 4095);
-    iseed[3] |= 1;
-}
-
-/* W <- count entries with N(0, 1) real (and imaginary) parts; returns
- * E|w|^2, the number of normal parts per entry. */
-static double gaussian_vectors(int iseed[4], int count, scalar_t *w)
-{
-#if defined(PRECISION_D)
-    LAPACKE_dlarnv(3, iseed, count, w);   /* 3: normal (0, 1) */
-    return 1.0;
-#else
-    LAPACKE_zlarnv(3, iseed, count, w);   /* 3: both parts normal (0, 1) */
-    return 2.0;
-#endif
-}
 
 /* est of the low-rank t against the exact tile d (above); -1 when the
  * workspace cannot be had. */

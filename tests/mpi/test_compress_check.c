@@ -54,6 +54,25 @@ Test(compress_check, laplace_sphere_few_fallbacks, .timeout = 300)
     free(json);
 }
 
+/* The exponential covariance (--kernel exp), whose ranks grow faster than
+ * sqexp's: solved within 10 eps against the exact matrix on the grid (ACA,
+ * checked) and on the sphere (the exact truncation of --compress svd). */
+static void exp_kernel_solves(const char *geometry, const char *compress)
+{
+    char args[160];
+    snprintf(args, sizeof args, "-n 3000 --nb 200 --kernel exp --geometry %s --compress %s --check", geometry,
+             compress);
+    char *json = run_blrchol_json(2, args, 0);
+    cr_assert(json_has_string(json, "status", "ok"), "%s", json);
+    const double eps = json_number(json, "eps"), backward_error = json_number(json, "backward_error");
+    cr_assert(backward_error <= 10 * eps, "exp on %s: backward error %g, eps %g", geometry, backward_error, eps);
+    cr_assert(json_number(json, "compression_ratio") < 0.8, "exp on %s: no compression", geometry);
+    free(json);
+}
+
+Test(compress_check, exp_grid2d_aca, .timeout = 300) { exp_kernel_solves("grid2d", "aca"); }
+Test(compress_check, exp_sphere_svd, .timeout = 300) { exp_kernel_solves("sphere", "svd"); }
+
 /* The error text of a run that must fail POTRF (a negative shift). */
 static char *potrf_failure(const char *compress)
 {

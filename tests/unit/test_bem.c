@@ -69,7 +69,7 @@ Test(bem, entries_match_the_spec)
 {
     const int n = 300;
     int rows[] = {0, 7, 150, 299}, cols[] = {7, 0, 150, 12, 299};
-    for (int kernel = 0; kernel < 4; kernel++) {
+    for (int kernel = 0; kernel <= BEM_EXP; kernel++) {
         bem_problem_t p;
         cr_assert_eq(bem_problem_init(&p, n, BEM_SPHERE, (bem_kernel_t)kernel), 0);
         double complex block[4 * 5];
@@ -96,6 +96,7 @@ Test(bem, entries_match_the_spec)
                 case BEM_HERMITIAN:
                     expected = same ? R / 2 : w / (4 * M_PI * d) * cexp(I * k * (xi[2] - xj[2]));
                     break;
+                case BEM_EXP: expected = same ? 1.01 : exp(-d / 0.1); break;
                 default: expected = same ? 1.01 : exp(-d * d / (2 * 0.01)); break;
                 }
                 /* 1e-12: exp(-d^2 / 2 beta^2) reaches exp(-200), where the
@@ -169,6 +170,22 @@ Test(bem, cylinder_laplace_cholesky_succeeds)
     bem_problem_free(&p);
 }
 
+/* The exponential covariance is positive definite on any point set (its
+ * Fourier transform is positive), nugget or not: LAPACK's Cholesky takes
+ * it on the grid and on the sphere. */
+Test(bem, exp_cholesky_succeeds)
+{
+    const bem_geometry_t geometries[] = {BEM_GRID2D, BEM_SPHERE};
+    for (int g = 0; g < 2; g++) {
+        bem_problem_t p;
+        cr_assert_eq(bem_problem_init(&p, 900, geometries[g], BEM_EXP), 0);
+        double *a = dense(&p);
+        cr_assert_eq(LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', 900, a, 900), 0, "%s", bem_geometry_name(p.geometry));
+        free(a);
+        bem_problem_free(&p);
+    }
+}
+
 Test(bem, names_round_trip)
 {
     bem_geometry_t g;
@@ -177,7 +194,7 @@ Test(bem, names_round_trip)
         cr_assert_eq(bem_geometry_parse(bem_geometry_name((bem_geometry_t)i), &g), 0);
         cr_assert_eq((int)g, i);
     }
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i <= BEM_EXP; i++) {
         cr_assert_eq(bem_kernel_parse(bem_kernel_name((bem_kernel_t)i), &k), 0);
         cr_assert_eq((int)k, i);
     }
