@@ -15,11 +15,16 @@
  * blocks only before a barrier, never after: the sends a blocked rank's
  * tasks wait for are all posted.  Each copy is received once per step: no
  * row flush, a second reception would be posted late.
+ *
+ * Step look-ahead (memctl on, several ranks): step k + L is not begun
+ * before this rank's tasks of step k are done, so that its reservations
+ * cover a few steps and not the whole factorisation (docs/design/memctl.md).
  */
 #include "algorithm/algorithms.h"
 
 #include "algorithm/cholesky_tasks.h"
 #include "algorithm/submit.h"
+#include "memctl/lookahead.h"
 
 struct factorisation {
     desc_t *A;
@@ -60,6 +65,7 @@ int blr_potrf(desc_t *A, const numerics_t *num, MPI_Comm step_sync)
     struct factorisation f = {A, num};
     const task_visitor_t submission = {submit, step_sync == MPI_COMM_NULL ? flush_row : NULL, &f};
     for (int k = 0; k < A->nt; k++) {
+        lookahead_enter_step(k);
         if (chol_walk_phase(A, k, PHASE_DIAGONAL, &submission))          /* POTRF(k) */
             return -1;
         if (receive_phase_reads(A, k, PHASE_PANEL, step_sync)            /* L_kk */
