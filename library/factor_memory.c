@@ -232,7 +232,7 @@ int factor_memory_plan(blrchol_factor_t *f)
     if (plan && plan_tables(f, &bound, &growing) == 0) {
         const size_t message = largest_message(&f->A);
         const plan_tiles_t tiles = {f->tile_bytes, bound, growing, f->options.growth_margin,
-                                    f->nranks > 1 ? send_window(&f->A) : 0, message, lookahead_steps()};
+                                    f->nranks > 1 ? send_window(&f->A) : 0, message, rep->memctl_lookahead};
         status = memory_plan(&f->A, f->p, f->q, &tiles, plan);
         for (int k = 0; status == 0 && k < f->nranks; k++) {
             if (k < REPORT_MAX_RANKS) {

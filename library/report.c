@@ -190,6 +190,10 @@ void blrchol_report_plan(const blrchol_report_t *r, FILE *out)
                 mib(r->plan_step_actual_bytes[k]), mib(r->plan_node_mem_min[k]));
     fprintf(out, "  StarPU-MPI send window %.1f MiB (in each least node-mem); process before the tiles %.1f MiB RSS "
             "(not in it)\n", mib(r->memctl_send_window_bytes), mib(r->rss_start_bytes));
+    fprintf(out, "  charged at most without a capacity (step look-ahead %d):", r->memctl_lookahead);
+    for (int k = 0; k < r->nranks_reported; k++)
+        fprintf(out, " %.1f", mib(r->plan_charge_bound[k]));
+    fprintf(out, " MiB\n");
     fprintf(out, "  least --node-mem for every rank: %.1f MiB\n", mib(r->plan_node_mem));
     if (r->plan_fewest_ranks > 0)
         fprintf(out, "  fewest ranks with %.1f MiB each: %d\n", mib(r->plan_memory_per_rank), r->plan_fewest_ranks);

@@ -40,11 +40,11 @@ void lookahead_stop(void)
 {
     if (!la.steps)
         return;
+    la.steps = 0;
     pthread_mutex_destroy(&la.lock);
     pthread_cond_destroy(&la.done);
     free(la.pending);
     la.pending = NULL;
-    la.steps = 0;
 }
 
 static int counted(int k) { return la.steps && k >= 0 && k < la.nsteps; }
