@@ -19,12 +19,17 @@
  * A termination request (runtime/termination.h) is voted on at each step
  * boundary, the vote read one step later: every rank stops submitting at
  * the same step, so every message submitted has its receive.
+ *
+ * Step look-ahead (memctl on, several ranks): step k + L is not begun
+ * before this rank's tasks of step k are done, so that its reservations
+ * cover a few steps and not the whole factorisation (docs/design/memctl.md).
  */
 #include "algorithm/algorithms.h"
 
 #include "algorithm/cholesky_tasks.h"
 #include "algorithm/submit.h"
 #include "runtime/termination.h"
+#include "memctl/lookahead.h"
 
 struct factorisation {
     desc_t *A;
@@ -63,6 +68,7 @@ static void forget_column(desc_t *A, int k)
 /* Submit step k: POTRF(k), the panel's TRSMs, then its updates. */
 static int submit_step(desc_t *A, const task_visitor_t *submission, int k, MPI_Comm step_sync)
 {
+    lookahead_enter_step(k);
     if (chol_walk_phase(A, k, PHASE_DIAGONAL, submission))             /* POTRF(k) */
         return -1;
     if (receive_phase_reads(A, k, PHASE_PANEL, step_sync)              /* L_kk */

@@ -1,7 +1,10 @@
 #include "algorithm/submit.h"
 
+#include <stdint.h>
+
 #include <starpu_mpi.h>
 
+#include "memctl/lookahead.h"
 #include "memctl/memctl.h"
 #include "runtime/termination.h"
 
@@ -18,6 +21,9 @@ static int reserve_reception(desc_t *A, int i, int j)
         return 0;
     return memctl_reserve_remote((int)desc_index(A, i, j), desc_reception_bound(A, i, j)) ? -1 : 1;
 }
+
+/* A task of step (intptr_t)step ran here: the step look-ahead counts it out. */
+static void step_task_done(void *step) { lookahead_task_done((int)(intptr_t)step); }
 
 /* Submit task t with codelet cl and its arguments, on the owner of the
  * tile it writes, if this rank takes part (runs it or owns a tile it
@@ -40,19 +46,27 @@ static int submit_task(desc_t *A, struct starpu_codelet *cl, const void *args, s
      * its peers' tasks wait for, and synchronous sends then deadlock under
      * tight watermarks.  Early data is charged instead (docs/design/memctl.md). */
     starpu_data_handle_t written = desc_tile(A, t->m, t->n);
+    /* A task run here is counted in by the step look-ahead and out by its
+     * callback, whose argument is the step number itself (hence NFREE). */
+    void *step = (void *)(intptr_t)t->k;
+    if (runs_here)
+        lookahead_task_submitted(t->k);
     int status;
     if (nreads == 0)
         status = starpu_mpi_task_insert(A->comm, cl, STARPU_RW, written, STARPU_VALUE, args, args_size,
-                                        STARPU_PRIORITY, priority, 0);
+                                        STARPU_PRIORITY, priority,
+                                        STARPU_CALLBACK_WITH_ARG_NFREE, step_task_done, step, 0);
     else if (nreads == 1)
         status = starpu_mpi_task_insert(A->comm, cl, STARPU_RW, written, STARPU_R,
                                         desc_tile(A, reads[0][0], reads[0][1]), STARPU_VALUE, args, args_size,
-                                        STARPU_PRIORITY, priority, 0);
+                                        STARPU_PRIORITY, priority,
+                                        STARPU_CALLBACK_WITH_ARG_NFREE, step_task_done, step, 0);
     else
         status = starpu_mpi_task_insert(A->comm, cl, STARPU_RW, written, STARPU_R,
                                         desc_tile(A, reads[0][0], reads[0][1]), STARPU_R,
                                         desc_tile(A, reads[1][0], reads[1][1]), STARPU_VALUE, args, args_size,
-                                        STARPU_PRIORITY, priority, 0);
+                                        STARPU_PRIORITY, priority,
+                                        STARPU_CALLBACK_WITH_ARG_NFREE, step_task_done, step, 0);
     STARPU_CHECK_RETURN_VALUE(status, "starpu_mpi_task_insert");
     return 0;
 }

@@ -286,6 +286,9 @@ typedef struct blrchol_report {
     double memctl_underreserved_bytes;  /* by how much, in total */
     long memctl_growth_overruns;   /* local growths memctl's growth pool could not pay, summed over ranks */
     double memctl_growth_overrun_bytes; /* the unpaid bytes, in total */
+    int memctl_lookahead;          /* steps submission may run ahead of execution, 0: unbounded */
+    long memctl_lookahead_waits;   /* times submission waited for it, summed over ranks */
+    double memctl_lookahead_wait_seconds; /* the time it waited, the longest over ranks */
     int nranks_reported;
     double rank_peak_charged[BLRCHOL_REPORT_MAX_RANKS], rank_peak_actual[BLRCHOL_REPORT_MAX_RANKS],
         rank_peak_rss[BLRCHOL_REPORT_MAX_RANKS];
@@ -298,6 +301,7 @@ typedef struct blrchol_report {
     double plan_step_reserved_bytes[BLRCHOL_REPORT_MAX_RANKS]; /* its receptions at their reservations */
     double plan_step_actual_bytes[BLRCHOL_REPORT_MAX_RANKS];   /* and at their size after compression */
     double plan_node_mem_min[BLRCHOL_REPORT_MAX_RANKS];   /* the least --node-mem memctl runs in */
+    double plan_charge_bound[BLRCHOL_REPORT_MAX_RANKS];   /* the most memctl charges without a capacity */
     double plan_node_mem;          /* the least --node-mem for every rank (max of the above) */
     double plan_memory_per_rank;   /* the capacity the next figure is for: node_mem, or the node's share */
     int plan_fewest_ranks;         /* the fewest ranks whose plans fit that capacity, 0: none up to 4096 */

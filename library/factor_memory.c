@@ -19,6 +19,7 @@
 #include "runtime/task_trace.h"
 #include "runtime/tile_interface.h"
 #include "library/memory_plan.h"
+#include "memctl/lookahead.h"
 #include "memctl/memctl.h"
 #include "memctl/tile_mem.h"
 
@@ -32,6 +33,17 @@ static size_t largest_message(const desc_t *A) { return 16 + (size_t)A->nb * A->
 static size_t send_window(const desc_t *A)
 {
     return (size_t)starpu_settings_in_force().ndetached_send * largest_message(A);
+}
+
+/* How many steps submission may run ahead of execution under memctl
+ * (memctl/lookahead.h): BLRCHOL_LOOKAHEAD, 0 for unbounded; by default a
+ * few steps, enough to keep the workers fed, few enough that a rank's
+ * reservations stay near what it holds. */
+#define DEFAULT_LOOKAHEAD_STEPS 2
+static int lookahead_steps(void)
+{
+    const char *text = getenv("BLRCHOL_LOOKAHEAD");
+    return text && *text && atoi(text) >= 0 ? atoi(text) : DEFAULT_LOOKAHEAD_STEPS;
 }
 
 /* The watermarks above a charge that cannot go, `floor`: the ones given
@@ -128,6 +140,11 @@ int factor_memory_setup(blrchol_factor_t *f)
     }
     f->has_memctl = 1;
     f->step_sync = step_sync ? f->comm : MPI_COMM_NULL;
+    rep->memctl_lookahead = controlled ? lookahead_steps() : 0;
+    if (lookahead_start(f->A.nt, rep->memctl_lookahead) != 0) {
+        snprintf(rep->error, sizeof rep->error, "cannot initialise the step look-ahead");
+        return -1;
+    }
     return 0;
 }
 
@@ -215,7 +232,7 @@ int factor_memory_plan(blrchol_factor_t *f)
     if (plan && plan_tables(f, &bound, &growing) == 0) {
         const size_t message = largest_message(&f->A);
         const plan_tiles_t tiles = {f->tile_bytes, bound, growing, f->options.growth_margin,
-                                    f->nranks > 1 ? send_window(&f->A) : 0, message};
+                                    f->nranks > 1 ? send_window(&f->A) : 0, message, rep->memctl_lookahead};
         status = memory_plan(&f->A, f->p, f->q, &tiles, plan);
         for (int k = 0; status == 0 && k < f->nranks; k++) {
             if (k < REPORT_MAX_RANKS) {
@@ -224,6 +241,7 @@ int factor_memory_plan(blrchol_factor_t *f)
                 rep->plan_step_reserved_bytes[k] = plan[k].step_reserved;
                 rep->plan_step_actual_bytes[k] = plan[k].step_actual;
                 rep->plan_node_mem_min[k] = plan[k].node_mem_min;
+                rep->plan_charge_bound[k] = plan[k].charge_bound;
             }
             rep->plan_node_mem = fmax(rep->plan_node_mem, plan[k].node_mem_min);
         }
@@ -301,6 +319,11 @@ static void collect_memctl_events(blrchol_factor_t *f, const memctl_stats_t *sta
     rep->memctl_underreserved_bytes = excess[0];
     rep->memctl_growth_overrun_bytes = excess[1];
     MPI_Allreduce(&stats->blocked_seconds, &rep->memctl_blocked_seconds, 1, MPI_DOUBLE, MPI_MAX, f->comm);
+    long waits;
+    double waited;
+    lookahead_get_waits(&waits, &waited);
+    MPI_Allreduce(&waits, &rep->memctl_lookahead_waits, 1, MPI_LONG, MPI_SUM, f->comm);
+    MPI_Allreduce(&waited, &rep->memctl_lookahead_wait_seconds, 1, MPI_DOUBLE, MPI_MAX, f->comm);
 }
 
 void factor_memory_collect(blrchol_factor_t *f)
@@ -338,6 +361,7 @@ void factor_memory_describe_oom(blrchol_factor_t *f)
 void factor_memory_teardown(blrchol_factor_t *f)
 {
     if (f->has_memctl) {
+        lookahead_stop();
         memctl_shutdown();
         f->has_memctl = 0;
     }

@@ -20,6 +20,7 @@ struct step_walk {
     const plan_tiles_t *tiles;
     int *seen;
     double *reserved, *actual; /* per rank, this step */
+    double *step_reserved;     /* step_reserved[e * nt + k]: rank e's receptions of step k at their bound */
 };
 
 static int count_receptions(void *ctx, const chol_task_t *t)
@@ -64,6 +65,34 @@ static double least_node_mem(const rank_plan_t *r, const plan_tiles_t *tiles, in
     return floor + (double)tiles->send_window + r->step_reserved + 2.0 * tiles->message;
 }
 
+/* The largest sum of `steps` consecutive values of per_step[0 .. nt-1]. */
+static double largest_window(const double *per_step, int nt, int steps)
+{
+    double sum = 0, largest = 0;
+    for (int k = 0; k < nt; k++) {
+        sum += per_step[k];
+        if (k >= steps)
+            sum -= per_step[k - steps];
+        if (sum > largest)
+            largest = sum;
+    }
+    return largest;
+}
+
+/* The most memctl charges when no capacity makes it block: the floor, and
+ * the receptions of the L steps submitted ahead plus those of the step
+ * whose copies are being freed; unbounded, every step's at once.  One rank
+ * alone receives nothing. */
+static double charge_bound(const rank_plan_t *r, const double *per_step, int nt, const plan_tiles_t *tiles,
+                           int nranks)
+{
+    const double floor = r->own_bytes + r->pool_bytes;
+    if (nranks == 1)
+        return floor;
+    const int steps = tiles->lookahead > 0 ? tiles->lookahead + 1 : nt;
+    return floor + (double)tiles->send_window + largest_window(per_step, nt, steps);
+}
+
 int memory_plan(const desc_t *layout, int p, int q, const plan_tiles_t *tiles, rank_plan_t *out)
 {
     const int nranks = p * q, nt = layout->nt;
@@ -72,8 +101,9 @@ int memory_plan(const desc_t *layout, int p, int q, const plan_tiles_t *tiles, r
     w.seen = calloc((size_t)nranks * nt, sizeof *w.seen);
     w.reserved = calloc(nranks, sizeof *w.reserved);
     w.actual = calloc(nranks, sizeof *w.actual);
-    if (!w.seen || !w.reserved || !w.actual) {
-        free(w.seen), free(w.reserved), free(w.actual);
+    w.step_reserved = calloc((size_t)nranks * nt, sizeof *w.step_reserved);
+    if (!w.seen || !w.reserved || !w.actual || !w.step_reserved) {
+        free(w.seen), free(w.reserved), free(w.actual), free(w.step_reserved);
         return -1;
     }
     memset(out, 0, nranks * sizeof *out);
@@ -84,16 +114,20 @@ int memory_plan(const desc_t *layout, int p, int q, const plan_tiles_t *tiles, r
         memset(w.actual, 0, nranks * sizeof *w.actual);
         for (chol_phase_t phase = PHASE_DIAGONAL; phase <= PHASE_UPDATE; phase++)
             chol_walk_phase(&w.grid, k, phase, &counter);
-        for (int e = 0; e < nranks; e++)
+        for (int e = 0; e < nranks; e++) {
+            w.step_reserved[(size_t)e * nt + k] = w.reserved[e];
             if (w.reserved[e] > out[e].step_reserved) {
                 out[e].step_reserved = w.reserved[e];
                 out[e].step_actual = w.actual[e];
                 out[e].largest_step = k;
             }
+        }
     }
-    for (int e = 0; e < nranks; e++)
+    for (int e = 0; e < nranks; e++) {
         out[e].node_mem_min = least_node_mem(&out[e], tiles, nranks);
-    free(w.seen), free(w.reserved), free(w.actual);
+        out[e].charge_bound = charge_bound(&out[e], &w.step_reserved[(size_t)e * nt], nt, tiles, nranks);
+    }
+    free(w.seen), free(w.reserved), free(w.actual), free(w.step_reserved);
     return 0;
 }
 

@@ -19,6 +19,7 @@ typedef struct plan_tiles {
     double growth_margin;         /* memctl's pool: this fraction of each growing tile */
     size_t send_window;           /* StarPU-MPI's send buffers, charged for good */
     size_t message;               /* the largest message, packed */
+    int lookahead;                /* the step look-ahead L, 0: unbounded (memctl/lookahead.h) */
 } plan_tiles_t;
 
 typedef struct rank_plan {
@@ -28,6 +29,8 @@ typedef struct rank_plan {
     double step_reserved;    /* that step's receptions at their bound */
     double step_actual;      /* the same receptions at their size after compression */
     double node_mem_min;     /* the least --node-mem memctl runs in with its default watermarks */
+    double charge_bound;     /* the most memctl charges without a capacity: own, pool, send window and
+                              * the largest receptions of L + 1 consecutive steps at their bound */
 } rank_plan_t;
 
 /* The plan of every rank of a P x Q grid: out[0 .. P Q - 1].  `layout`

@@ -141,6 +141,9 @@ void blrchol_report_json(const blrchol_report_t *r, FILE *out)
     number(out, "memctl_underreserved_bytes", r->memctl_underreserved_bytes, 0);
     number(out, "memctl_growth_overruns", r->memctl_growth_overruns, 0);
     number(out, "memctl_growth_overrun_bytes", r->memctl_growth_overrun_bytes, 0);
+    number(out, "memctl_lookahead", r->memctl_lookahead, 0);
+    number(out, "memctl_lookahead_waits", r->memctl_lookahead_waits, 0);
+    number(out, "memctl_lookahead_wait_seconds", r->memctl_lookahead_wait_seconds, 0);
     array(out, "rank_local_bytes", r->rank_local_bytes, r->nranks_reported);
     if (r->planned) {
         array(out, "plan_pool_bytes", r->plan_pool_bytes, r->nranks_reported);
@@ -148,6 +151,7 @@ void blrchol_report_json(const blrchol_report_t *r, FILE *out)
         array(out, "plan_step_reserved_bytes", r->plan_step_reserved_bytes, r->nranks_reported);
         array(out, "plan_step_actual_bytes", r->plan_step_actual_bytes, r->nranks_reported);
         array(out, "plan_node_mem_min", r->plan_node_mem_min, r->nranks_reported);
+        array(out, "plan_charge_bound", r->plan_charge_bound, r->nranks_reported);
         number(out, "plan_node_mem", r->plan_node_mem, 0);
         number(out, "plan_memory_per_rank", r->plan_memory_per_rank, 0);
         number(out, "plan_fewest_ranks", r->plan_fewest_ranks, 0);
@@ -220,6 +224,10 @@ void blrchol_report_plan(const blrchol_report_t *r, FILE *out)
                 mib(r->plan_step_actual_bytes[k]), mib(r->plan_node_mem_min[k]));
     fprintf(out, "  StarPU-MPI send window %.1f MiB (in each least node-mem); process before the tiles %.1f MiB RSS "
             "(not in it)\n", mib(r->memctl_send_window_bytes), mib(r->rss_start_bytes));
+    fprintf(out, "  charged at most without a capacity (step look-ahead %d):", r->memctl_lookahead);
+    for (int k = 0; k < r->nranks_reported; k++)
+        fprintf(out, " %.1f", mib(r->plan_charge_bound[k]));
+    fprintf(out, " MiB\n");
     fprintf(out, "  least --node-mem for every rank: %.1f MiB\n", mib(r->plan_node_mem));
     if (r->plan_fewest_ranks > 0)
         fprintf(out, "  fewest ranks with %.1f MiB each: %d\n", mib(r->plan_memory_per_rank), r->plan_fewest_ranks);

@@ -19,19 +19,29 @@
 #define BLR "-n 6000 --nb 256 --kernel laplace --eps 1e-8 -P 2"
 #define MESSAGE (16 + 256.0 * 256 * 8)
 
-/* The largest value of the array under "key" in a JSON text. */
-static double json_array_max(const char *json, const char *key)
+/* The values of the array under "key" in a JSON text, at most `max`: their count. */
+static int json_array(const char *json, const char *key, double *values, int max)
 {
     char quoted[96];
     snprintf(quoted, sizeof quoted, "\"%s\": [", key);
     const char *at = strstr(json, quoted);
     cr_assert_not_null(at, "no %s in %s", key, json);
-    double largest = -INFINITY;
-    for (char *end = (char *)at + strlen(quoted); *end && *end != ']'; end += *end == ',') {
+    int count = 0;
+    for (char *end = (char *)at + strlen(quoted); *end && *end != ']' && count < max; end += *end == ',') {
         char *next;
-        largest = fmax(largest, strtod(end, &next));
+        values[count++] = strtod(end, &next);
         end = next;
     }
+    return count;
+}
+
+/* The largest value of the array under "key" in a JSON text. */
+static double json_array_max(const char *json, const char *key)
+{
+    double values[64], largest = -INFINITY;
+    const int count = json_array(json, key, values, 64);
+    for (int k = 0; k < count; k++)
+        largest = fmax(largest, values[k]);
     return largest;
 }
 
@@ -66,6 +76,43 @@ Test(memctl_blr, rank_reservations_hold_what_arrives, .timeout = 600)
     cr_assert(fabs(be_rank - be_dense) <= 1e-6 * be_dense, "%g vs %g", be_rank, be_dense);
     free(dense);
     free(rank);
+}
+
+/* blrchol on 4 ranks with the step look-ahead L (BLRCHOL_LOOKAHEAD): its
+ * JSON on stdout. */
+static char *run_with_lookahead(int lookahead, const char *args)
+{
+    char command[512];
+    char *output = NULL;
+    snprintf(command, sizeof command, "-x BLRCHOL_LOOKAHEAD=%d ./blrchol %s --quiet --json -", lookahead, args);
+    const int status = run_mpi(4, command, &output);
+    cr_assert_eq(status, 0, "exit %d: %s", status, output);
+    return output;
+}
+
+/* Without a capacity, a look-ahead of one step keeps every rank's peak
+ * charge within what the plan works out for it: own tiles, pool, send
+ * window and two consecutive steps' reservations.  Unbounded, submission
+ * reserves the receptions of most of the factorisation at once, far
+ * above that bound. */
+Test(memctl_blr, the_lookahead_bounds_the_charge, .timeout = 600)
+{
+    char *plan = run_with_lookahead(1, BLR " --plan");
+    char *run = run_with_lookahead(1, BLR);
+    cr_assert_eq(json_number(run, "memctl_lookahead"), 1, "%s", run);
+    cr_assert_eq(json_number(run, "memctl_blocks"), 0, "a capacity bound the run: %s", run);
+    cr_assert_eq(json_number(run, "memctl_underreserved_receives"), 0, "%s", run);
+    cr_assert_eq(json_number(run, "memctl_growth_overruns"), 0, "%s", run);
+    double bound[4], charged[4], actual[4];
+    cr_assert_eq(json_array(plan, "plan_charge_bound", bound, 4), 4, "%s", plan);
+    cr_assert_eq(json_array(run, "rank_peak_charged_bytes", charged, 4), 4, "%s", run);
+    cr_assert_eq(json_array(run, "rank_peak_actual_bytes", actual, 4), 4, "%s", run);
+    for (int e = 0; e < 4; e++) {
+        cr_assert_leq(charged[e], bound[e], "rank %d charged %.0f over the plan's %.0f", e, charged[e], bound[e]);
+        cr_assert_geq(charged[e], actual[e], "rank %d", e);
+    }
+    free(plan);
+    free(run);
 }
 
 /* A reservation far above what arrives is corrected on arrival: in the
@@ -131,7 +178,8 @@ Test(memctl_blr, the_plans_least_node_mem_is_the_least, .timeout = 600)
 
 /* A run that blocks: blocks end by releases (not all by the idle escape),
  * the charge passes high by at most one message, and every copy received
- * was released by the end (the release path is wired). */
+ * was released by the end (the release path is wired).  The look-ahead is
+ * unbounded: a bounded one can keep the charge under high by itself. */
 Test(memctl_blr, a_blocking_run_is_wired, .timeout = 600)
 {
     char *plan = run_blrchol_json(4, BLR " --plan", 0);
@@ -139,7 +187,7 @@ Test(memctl_blr, a_blocking_run_is_wired, .timeout = 600)
     free(plan);
     char args[256];
     snprintf(args, sizeof args, BLR " --node-mem %.0f", ceil(1.02 * least));
-    char *json = run_blrchol_json(4, args, 0);
+    char *json = run_with_lookahead(0, args);
     const double blocks = json_number(json, "memctl_blocks"), overflows = json_number(json, "memctl_overflows");
     cr_assert_gt(blocks, 0, "memctl never blocked: %s", json);
     cr_assert_lt(overflows, blocks, "every block ended by the idle escape: %s", json);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "memctl/lookahead.h"
 #include "memctl/memctl.h"
 #include "memctl/tile_mem.h"
 
@@ -239,6 +240,64 @@ Test(memctl, a_fixed_charge_counts_towards_the_watermarks, .timeout = 10)
     memctl_get_stats(&s);
     cr_assert_eq(s.blocks, 0);
     memctl_shutdown();
+}
+
+/* ---- the step look-ahead (memctl/lookahead.h) */
+
+static atomic_int step0_done;
+
+/* Finishes step 0's three tasks one by one, counting each before saying so. */
+static void *finish_step0_slowly(void *unused)
+{
+    (void)unused;
+    for (int t = 0; t < 3; t++) {
+        usleep(20000);
+        atomic_fetch_add(&step0_done, 1);
+        lookahead_task_done(0);
+    }
+    return NULL;
+}
+
+/* With L = 2, step 2 begins only once every task of step 0 is done; the
+ * tasks of step 1, still pending, do not hold it. */
+Test(memctl, step_lookahead_waits_for_step_k_minus_l, .timeout = 10)
+{
+    cr_assert_eq(lookahead_start(5, 2), 0);
+    for (int t = 0; t < 3; t++)
+        lookahead_task_submitted(0);
+    lookahead_task_submitted(1);
+    lookahead_enter_step(0);
+    lookahead_enter_step(1); /* steps -2 and -1: nothing to wait for */
+    atomic_store(&step0_done, 0);
+    pthread_t finisher;
+    pthread_create(&finisher, NULL, finish_step0_slowly, NULL);
+    lookahead_enter_step(2);
+    cr_assert_eq(atomic_load(&step0_done), 3, "step 2 began with %d of step 0's 3 tasks done",
+                 atomic_load(&step0_done));
+    pthread_join(finisher, NULL);
+    long waits;
+    double seconds;
+    lookahead_get_waits(&waits, &seconds);
+    cr_assert_eq(waits, 1);
+    cr_assert_gt(seconds, 0);
+    lookahead_task_done(1);
+    lookahead_enter_step(3); /* step 1 is done: no wait */
+    lookahead_get_waits(&waits, &seconds);
+    cr_assert_eq(waits, 1);
+    lookahead_stop();
+}
+
+/* L = 0 is unbounded: nothing is counted and no step waits. */
+Test(memctl, step_lookahead_zero_never_waits, .timeout = 10)
+{
+    cr_assert_eq(lookahead_start(5, 0), 0);
+    lookahead_task_submitted(0);
+    lookahead_enter_step(4);
+    long waits;
+    double seconds;
+    lookahead_get_waits(&waits, &seconds);
+    cr_assert_eq(waits, 0);
+    lookahead_stop();
 }
 
 static int always_idle(void) { return 1; }

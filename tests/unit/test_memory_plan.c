@@ -31,38 +31,71 @@ static int reads_l_kk(int e, int k, int nt, int p, int q)
     return 0;
 }
 
-/* The largest step's reception bytes of rank e, tile (i, j) weighing w(i, j). */
-static double largest_step(int e, int nt, int p, int q, const size_t *bytes)
+/* Step k's reception bytes of rank e, tile (i, j) weighing bytes[(i, j)]. */
+static double step_receptions(int e, int k, int nt, int p, int q, const size_t *bytes)
+{
+    double sum = 0;
+    if (owner(k, k, p, q) != e && reads_l_kk(e, k, nt, p, q))
+        sum += (double)bytes[idx(k, k)];
+    for (int m = k + 1; m < nt; m++)
+        if (owner(m, k, p, q) != e && reads_l_mk(e, m, k, nt, p, q))
+            sum += (double)bytes[idx(m, k)];
+    return sum;
+}
+
+/* The largest receptions of rank e over `steps` consecutive steps. */
+static double largest_steps(int e, int steps, int nt, int p, int q, const size_t *bytes)
 {
     double best = 0;
-    for (int k = 0; k < nt; k++) {
+    for (int first = 0; first + steps <= nt; first++) {
         double sum = 0;
-        if (owner(k, k, p, q) != e && reads_l_kk(e, k, nt, p, q))
-            sum += (double)bytes[idx(k, k)];
-        for (int m = k + 1; m < nt; m++)
-            if (owner(m, k, p, q) != e && reads_l_mk(e, m, k, nt, p, q))
-                sum += (double)bytes[idx(m, k)];
+        for (int k = first; k < first + steps; k++)
+            sum += step_receptions(e, k, nt, p, q, bytes);
         if (sum > best)
             best = sum;
     }
     return best;
 }
 
+static double largest_step(int e, int nt, int p, int q, const size_t *bytes)
+{
+    return largest_steps(e, 1, nt, p, q, bytes);
+}
+
+/* Every tile's size, bound and growth flag (off the diagonal) on nt x nt tiles. */
+struct tables {
+    size_t *actual, *bound;
+    unsigned char *growing;
+};
+
+static struct tables make_tables(int nt, size_t (*actual_of)(int i, int j), size_t (*bound_of)(size_t actual, int j))
+{
+    const long ntiles = (long)nt * (nt + 1) / 2;
+    struct tables t = {malloc(ntiles * sizeof *t.actual), malloc(ntiles * sizeof *t.bound), calloc(ntiles, 1)};
+    for (int j = 0; j < nt; j++)
+        for (int i = j; i < nt; i++) {
+            t.actual[idx(i, j)] = actual_of(i, j);
+            t.bound[idx(i, j)] = bound_of(t.actual[idx(i, j)], j);
+            t.growing[idx(i, j)] = i != j;
+        }
+    return t;
+}
+
+static void free_tables(struct tables *t) { free(t->actual), free(t->bound), free(t->growing); }
+
+/* Distinct sizes, so that a tile counted twice or missed shows. */
+static size_t distinct_size(int i, int j) { return 1000 + 37 * (size_t)i + 5 * (size_t)j; }
+static size_t twice(size_t actual, int j) { return (void)j, 2 * actual; }
+
 Test(memory_plan, matches_the_count_from_the_maths)
 {
     const int nt = 7;
     const long ntiles = (long)nt * (nt + 1) / 2;
-    size_t *actual = malloc(ntiles * sizeof *actual), *bound = malloc(ntiles * sizeof *bound);
-    unsigned char *growing = calloc(ntiles, 1);
-    for (int j = 0; j < nt; j++)
-        for (int i = j; i < nt; i++) {
-            /* Distinct sizes, so that a tile counted twice or missed shows. */
-            actual[idx(i, j)] = 1000 + 37 * (size_t)i + 5 * (size_t)j;
-            bound[idx(i, j)] = 2 * actual[idx(i, j)];
-            growing[idx(i, j)] = i != j;
-        }
+    struct tables t = make_tables(nt, distinct_size, twice);
+    const size_t *actual = t.actual, *bound = t.bound;
+    const unsigned char *growing = t.growing;
     desc_t layout = {.n = nt * 10, .nb = 10, .nt = nt, .ntiles = ntiles, .elem_size = 8};
-    const plan_tiles_t tiles = {actual, bound, growing, 0.25, 500, 100};
+    const plan_tiles_t tiles = {actual, bound, growing, 0.25, 500, 100, 0};
     const int grids[][2] = {{1, 1}, {1, 3}, {2, 2}, {3, 1}, {2, 3}};
     for (size_t g = 0; g < sizeof grids / sizeof grids[0]; g++) {
         const int p = grids[g][0], q = grids[g][1];
@@ -101,5 +134,38 @@ Test(memory_plan, matches_the_count_from_the_maths)
     const int fewest = memory_plan_fewest_ranks(&layout, &tiles, (size_t)ceil(need), 64);
     cr_assert(fewest > 1 && fewest <= 4, "fewest %d", fewest);
     cr_assert_eq(memory_plan_fewest_ranks(&layout, &tiles, 10, 64), 0, "nothing fits 10 bytes");
-    free(actual), free(bound), free(growing);
+    free_tables(&t);
+}
+
+/* The charge bound with a step look-ahead L: own tiles, pool, send window
+ * and the receptions of the L + 1 consecutive steps that reserve the most
+ * (L = 0: all of them), summed step by step from the maths. */
+/* Uneven across steps, so that the window's place matters. */
+static size_t uneven_size(int i, int j) { return 500 + 91 * (size_t)((i * 7 + j * 3) % 11); }
+static size_t later_looser(size_t actual, int j) { return actual + 40 * (size_t)j; }
+
+Test(memory_plan, charge_bound_covers_the_lookahead_steps)
+{
+    const int nt = 9;
+    const long ntiles = (long)nt * (nt + 1) / 2;
+    struct tables t = make_tables(nt, uneven_size, later_looser);
+    desc_t layout = {.n = nt * 10, .nb = 10, .nt = nt, .ntiles = ntiles, .elem_size = 8};
+    const int grids[][2] = {{1, 1}, {2, 2}, {1, 3}, {2, 3}};
+    for (int lookahead = 0; lookahead <= 3; lookahead++)
+        for (size_t g = 0; g < sizeof grids / sizeof grids[0]; g++) {
+            const int p = grids[g][0], q = grids[g][1];
+            const plan_tiles_t tiles = {t.actual, t.bound, t.growing, 0.1, 700, 100, lookahead};
+            rank_plan_t plan[6];
+            cr_assert_eq(memory_plan(&layout, p, q, &tiles, plan), 0);
+            for (int e = 0; e < p * q; e++) {
+                const double floor = plan[e].own_bytes + plan[e].pool_bytes;
+                const int steps = lookahead ? lookahead + 1 : nt;
+                const double expected =
+                    p * q == 1 ? floor : floor + 700 + largest_steps(e, steps < nt ? steps : nt, nt, p, q, t.bound);
+                cr_assert_float_eq(plan[e].charge_bound, expected, 1e-9, "L %d, %dx%d rank %d: %g vs %g", lookahead,
+                                   p, q, e, plan[e].charge_bound, expected);
+                cr_assert_geq(plan[e].charge_bound, floor + (p * q > 1 ? 700 + plan[e].step_reserved : 0));
+            }
+        }
+    free_tables(&t);
 }
