@@ -79,7 +79,8 @@ fuzz_verdict_t fuzz_options(const uint8_t *data, size_t size)
     fuzz_verdict_t verdict = FUZZ_BROKEN;
     if (code == 2)
         verdict = FUZZ_REJECTED;
-    else if (code == 1 || (code == 0 && opt.n >= 1 && opt.nb >= 1 && opt.nrhs >= 1))
+    /* nb 0: the tile size is left to blrchol_default_nb. */
+    else if (code == 1 || (code == 0 && opt.n >= 1 && opt.nb >= 0 && opt.nrhs >= 1))
         verdict = FUZZ_ACCEPTED;
     free(text);
     return verdict;
