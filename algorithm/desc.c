@@ -153,3 +153,12 @@ void desc_destroy(desc_t *d)
     free(d->partial_home);
     memset(d, 0, sizeof *d);
 }
+
+long desc_count_mine(const desc_t *d)
+{
+    long count = 0;
+    for (int j = 0; j < d->nt; j++)
+        for (int i = j; i < d->nt; i++)
+            count += desc_is_mine(d, i, j);
+    return count;
+}

@@ -40,6 +40,9 @@ static inline int desc_tile_rows(const desc_t *d, int i)
     return rest < d->nb ? rest : d->nb;
 }
 static inline int desc_is_mine(const desc_t *d, int i, int j) { return desc_owner(d, i, j) == d->rank; }
+
+/* The tiles of the lower triangle this rank owns. */
+long desc_count_mine(const desc_t *d);
 static inline size_t desc_dense_bytes(const desc_t *d, int i, int j)
 {
     return (size_t)desc_tile_rows(d, i) * desc_tile_rows(d, j) * d->elem_size;

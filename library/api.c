@@ -192,16 +192,6 @@ static int stopped_during(blrchol_factor_t *f, const char *phase, long done, lon
     return BLRCHOL_TERMINATED;
 }
 
-/* The tiles this rank owns: one generation task each. */
-static long tiles_owned(const desc_t *A)
-{
-    long count = 0;
-    for (int j = 0; j < A->nt; j++)
-        for (int i = j; i < A->nt; i++)
-            count += desc_is_mine(A, i, j);
-    return count;
-}
-
 /* ---- statistics over the tiles this rank owns ----------------------------- */
 
 struct tile_stats {
@@ -552,7 +542,7 @@ static int agree_on_outcome(blrchol_factor_t *f, factor_failure_t local, int fai
     switch ((factor_failure_t)agree_failure(f, local)) {
     case FACTOR_TERMINATED:
         termination_request();
-        return stopped_during(f, "factor", codelets_completed() - tiles_owned(A), chol_tasks_run_here(A));
+        return stopped_during(f, "factor", codelets_completed() - desc_count_mine(A), chol_tasks_run_here(A));
     case FACTOR_BUDGET_REFUSED:
         snprintf(rep->error, sizeof rep->error, "memctl refused a reservation (budget too small for one task)");
         return BLRCHOL_BAD_INPUT;
@@ -632,8 +622,8 @@ static int factorise(blrchol_factor_t *f, double t0)
     starpu_task_wait_for_all();
     double t2 = wall(f->comm);
     rep->time_compress = t2 - t1;
-    if (termination_agree(f->comm))
-        return stopped_during(f, "compress", codelets_completed(), tiles_owned(&f->A));
+    if (termination_agree(f->comm)) /* one generation task per tile owned */
+        return stopped_during(f, "compress", codelets_completed(), desc_count_mine(&f->A));
     if (agree_failure(f, tile_mem_refused(NULL, NULL)))
         return BLRCHOL_OUT_OF_MEMORY;
     kernel_failure_t compression;

@@ -106,10 +106,7 @@ static int write_rank_file(desc_t *A, const factor_identity_t *id, const char *t
         return -1;
     }
     uint64_t head[2] = {TILE_FILE_MAGIC, id->matrix};
-    long count = 0;
-    for (int j = 0; j < A->nt; j++)
-        for (int i = j; i < A->nt; i++)
-            count += desc_is_mine(A, i, j);
+    long count = desc_count_mine(A);
     int failed = fwrite(head, sizeof head, 1, f) != 1 || fwrite(&count, sizeof count, 1, f) != 1;
     for (int j = 0; j < A->nt && !failed && !termination_requested(); j++)
         for (int i = j; i < A->nt && !failed; i++) {
@@ -263,10 +260,7 @@ int factor_load(desc_t *A, const factor_identity_t *id, const char *dir, MPI_Com
         failed = 1;
     } else {
         uint64_t head[2];
-        long count = 0, expected = 0;
-        for (int j = 0; j < A->nt; j++)
-            for (int i = j; i < A->nt; i++)
-                expected += desc_is_mine(A, i, j);
+        long count = 0, expected = desc_count_mine(A);
         if (fread(head, sizeof head, 1, f) != 1 || fread(&count, sizeof count, 1, f) != 1 ||
             head[0] != TILE_FILE_MAGIC || head[1] != id->matrix || count != expected) {
             snprintf(error, error_size, "%s: not this rank's tile file for this matrix", path);
