@@ -57,7 +57,7 @@ int main(int argc, char **argv)
     blrchol_problem_t problem = {.n = n, .scalar = BLRCHOL_REAL_SYMMETRIC, .points = points,
                                  .assemble = laplace, .user = &sphere, .kernel_name = "my-laplace"};
     blrchol_options_t options;
-    blrchol_options_init(&options); /* nb 512, eps 1e-8, memory control on */
+    blrchol_options_init(&options); /* nb from n, eps 1e-8, memory control on */
     options.eps = 1e-8;
 
     blrchol_factor_t *factor;
